@@ -32,6 +32,7 @@ class Utterance:
         text: What was said, as transcribed (or imported), unredacted.
         confidence: Whisper's average log-probability of the tokens (<= 0, closer to 0 is
             surer); ``None`` for imported transcripts.
+
     """
 
     speaker: Speaker
@@ -59,6 +60,7 @@ class Transcript:
         language: ISO 639-1 code of the language spoken (detected or configured).
         source: Where the text came from: ``"whisper:<model>"`` or ``"import"``.
         language_probability: Whisper's confidence in ``language``; ``None`` for imports.
+
     """
 
     utterances: tuple[Utterance, ...]
@@ -128,6 +130,7 @@ class CallSource:
         attributes: Unknown manifest columns, kept verbatim.
         transcript: The imported transcript, for transcript inputs.
         origin: Human-readable origin for messages (``calls/0012.wav``, ``x.jsonl:3``).
+
     """
 
     call_id: str
@@ -162,6 +165,7 @@ class UtteranceAnalysis:
         sentiment: Score in [-1, 1].
         sentiment_label: ``positive``, ``negative`` or ``neutral``.
         tokens: Content-word lemmas (compounds joined) used for topic mining.
+
     """
 
     index: int
@@ -181,6 +185,7 @@ class TagHit:
         start_s: Start of that utterance, in seconds, so a listener can jump to it.
         evidence: The matched text, redacted.
         rule: Id of the rule that fired (for explanations and audits).
+
     """
 
     tag: str

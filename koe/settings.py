@@ -90,6 +90,7 @@ def load_settings(**overrides: object) -> Settings:
 
     Raises:
         ConfigError: naming the ``KOE_`` variable that is invalid and what it expects.
+
     """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,75 @@
+"""API keys: created once (the plain key is shown a single time), stored only as a SHA-256 hash.
+
+Keys are 32 random bytes, so a plain SHA-256 (not a slow password hash) is the right digest: there is
+nothing to brute-force. Lookups go by hash and the final comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from koe.errors import AuthError, ConfigError
+from models.tables import ApiKey, utcnow
+
+ROLES = ("manager", "csm", "data")
+KEY_PREFIX = "koe_"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """Who a valid key belongs to."""
+
+    key_id: int
+    role: str
+    name: str
+    prefix: str
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex digest of a plain key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(session: Session, role: str, *, name: str = "") -> tuple[str, KeyInfo]:
+    """Create a key for ``role``; returns the plain key (shown once) and its info.
+
+    Raises:
+        ConfigError: when ``role`` is not one of manager, csm, data.
+
+    """
+    if role not in ROLES:
+        raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    plain = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, role=role, prefix=plain[:12], key_hash=hash_key(plain))
+    session.add(row)
+    session.flush()
+    return plain, KeyInfo(row.id, row.role, row.name, row.prefix)
+
+
+def verify_key(session: Session, plain: str) -> KeyInfo:
+    """The key's owner, if ``plain`` is a valid, unrevoked key.
+
+    Raises:
+        AuthError: for an unknown or revoked key (the message never echoes the key).
+
+    """
+    digest = hash_key(plain)
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
+        raise AuthError("invalid or revoked API key; create one with `koe keys create --role ...`")
+    row.last_used_at = utcnow()
+    return KeyInfo(row.id, row.role, row.name, row.prefix)
+
+
+def revoke_key(session: Session, prefix: str) -> int:
+    """Revoke every key whose prefix is ``prefix``; returns how many were revoked."""
+    rows = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))))
+    for row in rows:
+        row.revoked_at = utcnow()
+    return len(rows)
