@@ -1,0 +1,1 @@
+"""Text-mining stage: a ``Transcript`` in, a ``CallAnalysis`` out (tokens, topics, sentiment, tags, PII)."""
