@@ -321,3 +321,22 @@ def store_topic_weights(
             CallTopicRow(call_pk=call_pk, topic_id=weight.topic_id, weight=round(weight.weight, 4), model_id=topic_model_id)
         )
     session.flush()
+
+
+def record_input_problem(
+    session: Session, *, call_id: str, error: str, sha256: str = "", origin: str = "", run_id: int | None = None
+) -> bool:
+    """Record an input that could not become a call (bad manifest row, broken JSONL line).
+
+    A call already stored as ``done`` under the same id is left untouched (a duplicate id or a
+    broken re-export must not destroy good results); the problem is still reported in the run.
+
+    Returns:
+        True when a ``failed`` call row was written.
+
+    """
+    row = session.scalar(select(Call).where(Call.call_id == call_id))
+    if row is not None and row.status == "done":
+        return False
+    record_failure(session, None, call_id=call_id, error=error, sha256=sha256, origin=origin, run_id=run_id)
+    return True

@@ -64,6 +64,12 @@ def load_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of ``url``'s engine and forget it (tests, forked workers)."""
+    load_engine(url).dispose()
+    load_engine.cache_clear()
+
+
 def load_sessionmaker(url: str) -> sessionmaker[Session]:
     """A session factory bound to the engine of ``url`` (objects stay usable after commit)."""
     return sessionmaker(load_engine(url), expire_on_commit=False)
