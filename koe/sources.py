@@ -202,17 +202,19 @@ def _manifest_sources(
     for number, row in enumerate(rows, start=2):
         where = f"{manifest.name}:{number}"
         call_id = row.get("call_id", "")
+        audio_rel = row.get("audio_path", "")
+        audio = (base / audio_rel).resolve() if audio_rel else None
+        if audio is not None:
+            # A listed file is never also ingested as a loose file, even when its row is invalid.
+            listed.add(audio)
         try:
             call_id = _check_id(call_id, "call_id", where)
-            audio_rel = row.get("audio_path", "")
-            if not audio_rel:
+            if audio is None:
                 raise ManifestError(f"{where}: audio_path is empty; give the recording's path relative to {base}")
-            audio = (base / audio_rel).resolve()
             if not (audio.is_relative_to(root) or audio.is_relative_to(base)):
                 raise ManifestError(
                     f"{where}: audio_path {audio_rel!r} points outside the ingested folder; move the file inside it"
                 )
-            listed.add(audio)
             if not audio.is_file():
                 raise ManifestError(f"{where}: audio_path {audio_rel!r} does not exist; fix the path or add the file")
             yield CallSource(

@@ -1,0 +1,1 @@
+"""Prefect flows and tasks: wiring, retries and logging over the stages. No business logic."""

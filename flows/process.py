@@ -1,0 +1,226 @@
+"""``process_calls``: discover new or changed calls, process each in its own transaction, summarise.
+
+Per call: claim it in the database (so no two workers process it at once), transcribe (unless it is
+an imported transcript), measure, analyse, assign topics, and store everything in one transaction.
+A bad call fails alone, recorded with its reason; transient errors (database busy) are retried.
+Then the topic model is fitted if there is none yet, and the summaries of the customers the run
+touched are refreshed.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.states import State
+
+from flows import progress
+from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
+from flows.stages import run_stages
+from flows.topics import assign_current_topics, ensure_topic_model
+from koe.errors import KoeError
+from koe.records import CallSource
+from koe.settings import Settings, get_settings
+from koe.sources import SourceOptions, discover
+from models.calls import claim_call, record_failure, record_input_problem, store_results, worker_identity
+from models.db import ensure_database, transaction, with_retries
+
+Outcome = Literal["processed", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What happened to one call in a run."""
+
+    call_id: str
+    outcome: Outcome
+    reason: str = ""
+    customer_id: str | None = None
+    audio_s: float = 0.0
+    origin: str = ""
+
+
+def _is_transient(task: Any, task_run: Any, state: State[Any]) -> bool:
+    try:
+        state.result()
+    except KoeError as exc:
+        return exc.transient
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="process-call",
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=_is_transient,
+    cache_policy=NO_CACHE,
+)
+def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> CallOutcome:
+    """Claim, process and store one call; permanent errors are recorded and returned, not raised."""
+    settings = get_settings()
+    url = settings.resolved_database_url
+    logger = get_run_logger()
+
+    def claim() -> Any:
+        with transaction(url) as session:
+            return claim_call(session, source, worker=worker, force=force)
+
+    result = with_retries(claim)
+    if result.outcome != "claimed":
+        return CallOutcome(source.call_id, "skipped", result.outcome, source.customer_id, origin=source.origin)
+    started = time.perf_counter()
+    try:
+        stages = run_stages(source, settings)
+    except KoeError as exc:
+        if exc.transient:
+            raise
+        message = str(exc)
+        logger.warning("call %s failed: %s", source.call_id, message)
+        with_retries(lambda: _fail(url, source, message, run_id))
+        return CallOutcome(source.call_id, "failed", message, source.customer_id, origin=source.origin)
+
+    def store() -> None:
+        with transaction(url) as session:
+            topics, model_id = assign_current_topics(session, stages.analysis)
+            store_results(
+                session,
+                result.call_pk,
+                transcript=stages.transcript,
+                metrics=stages.metrics,
+                analysis=stages.analysis,
+                topics=topics,
+                topic_model_id=model_id,
+                keep_raw_text=settings.raw_text,
+                run_id=run_id,
+            )
+
+    with_retries(store)
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "call %s done: %.1f s of audio in %.1f s, %d utterances",
+        source.call_id,
+        stages.transcript.duration_s,
+        elapsed,
+        len(stages.transcript.utterances),
+    )
+    return CallOutcome(
+        source.call_id,
+        "processed",
+        customer_id=source.customer_id,
+        audio_s=stages.transcript.duration_s if source.audio_path else 0.0,
+        origin=source.origin,
+    )
+
+
+def _fail(url: str, source: CallSource, error: str, run_id: int | None, transient: bool = False) -> None:
+    with transaction(url) as session:
+        record_failure(session, source, call_id=source.call_id, error=error, transient=transient, run_id=run_id)
+
+
+def _collect(futures: list[PrefectFuture[CallOutcome]], sources: list[CallSource], url: str, run_id: int) -> list[CallOutcome]:
+    outcomes: list[CallOutcome] = []
+    for future, source in zip(futures, sources, strict=True):
+        future.wait()
+        state = future.state
+        if state.is_completed():
+            outcome = future.result()
+        else:
+            # Retries are exhausted (a transient error that persisted) or the task crashed.
+            # Unexpected errors (not a KoeError) stay retryable: the next run tries the call again.
+            transient = True
+            try:
+                future.result()
+                error = "processing did not complete"
+            except KoeError as exc:
+                error, transient = f"{source.origin}: {exc}", exc.transient
+            except Exception as exc:
+                error = f"{source.origin}: internal error {type(exc).__name__}: {exc}"
+            with_retries(partial(_fail, url, source, error, run_id, transient))
+            outcome = CallOutcome(source.call_id, "failed", error, source.customer_id, origin=source.origin)
+        outcomes.append(outcome)
+        progress.notify(outcome)
+    return outcomes
+
+
+def summarise(outcomes: list[CallOutcome], problems: list[CallOutcome]) -> dict[str, Any]:
+    """The end-of-run summary: counts, audio minutes and every failure with its reason."""
+    everything = outcomes + problems
+    failures = [{"call_id": o.call_id, "origin": o.origin, "error": o.reason} for o in everything if o.outcome == "failed"]
+    return {
+        "processed": sum(o.outcome == "processed" for o in everything),
+        "skipped": sum(o.outcome == "skipped" for o in everything),
+        "failed": len(failures),
+        "audio_minutes": round(sum(o.audio_s for o in everything) / 60.0, 2),
+        "failures": failures,
+    }
+
+
+def _refresh_customers(settings: Settings, customer_ids: set[str]) -> int:
+    if not customer_ids:
+        return 0
+    from flows.insights import refresh_customers
+
+    return refresh_customers(settings, sorted(customer_ids))
+
+
+@flow(name="process-calls", log_prints=True)
+def process_calls(source: str, manifest: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Ingest a folder of recordings or a transcript JSONL and process what is new or changed.
+
+    Args:
+        source: Folder of recordings (optional ``manifest.csv``) or a transcript ``.jsonl`` file.
+        manifest: Explicit manifest (CSV or JSONL); default: ``manifest.csv`` in the folder.
+        force: Reprocess every call, changed or not.
+
+    Returns:
+        The run summary (see :func:`summarise`) with ``run_id``.
+
+    """
+    settings = get_settings()
+    url = settings.resolved_database_url
+    ensure_database(url)
+    found = discover(
+        Path(source),
+        SourceOptions(
+            manifest=Path(manifest) if manifest else None,
+            default_agent_channel=settings.default_agent_channel,
+        ),
+    )
+    run_id = start_flow_run("process_calls", {"source": source, "manifest": manifest, "force": force})
+    progress.start(len(found.sources) + len(found.problems))
+    problems: list[CallOutcome] = []
+    for problem in found.problems:
+        with_retries(partial(_record_problem, url, problem.call_id, problem.error, problem.sha256, problem.origin, run_id))
+        outcome = CallOutcome(problem.call_id, "failed", problem.error, origin=problem.origin)
+        problems.append(outcome)
+        progress.notify(outcome)
+    worker = worker_identity()
+    futures = process_call.map(found.sources, force=force, run_id=run_id, worker=worker)
+    outcomes = _collect(list(futures), found.sources, url, run_id)
+    processed = [o for o in outcomes if o.outcome == "processed"]
+    backfilled = ensure_topic_model(settings, refit=False) if processed else 0
+    touched = {o.customer_id for o in outcomes if o.outcome == "processed" and o.customer_id}
+    refreshed = _refresh_customers(settings, touched)
+    summary = summarise(outcomes, problems)
+    summary.update(run_id=run_id, customers_refreshed=refreshed, topic_backfill=backfilled)
+    finish_flow_run(run_id, summary)
+    publish_artifacts(settings)
+    return summary
+
+
+def _record_problem(url: str, call_id: str, error: str, sha256: str, origin: str, run_id: int) -> None:
+    with transaction(url) as session:
+        record_input_problem(session, call_id=call_id, error=error, sha256=sha256, origin=origin, run_id=run_id)
+
+
+def outcome_dict(outcome: CallOutcome) -> dict[str, Any]:
+    """A call outcome as plain JSON-able data."""
+    return asdict(outcome)

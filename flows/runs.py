@@ -1,0 +1,56 @@
+"""Recording flow runs in koe's database and publishing Prefect artifacts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.context import FlowRunContext
+
+from koe.settings import Settings, get_settings
+from models.db import transaction, with_retries
+from models.runs import finish_run, start_run
+
+
+def start_flow_run(flow: str, parameters: dict[str, Any]) -> int:
+    """Record the start of ``flow`` (with the Prefect flow-run id when there is one)."""
+    context = FlowRunContext.get()
+    flow_run_id = str(context.flow_run.id) if context and context.flow_run else None
+    url = get_settings().resolved_database_url
+
+    def write() -> int:
+        with transaction(url) as session:
+            return start_run(session, flow, parameters, prefect_flow_run_id=flow_run_id)
+
+    return with_retries(write)
+
+
+def finish_flow_run(run_id: int, summary: dict[str, Any], *, error: str | None = None) -> None:
+    """Record a run's counts and failures at its end."""
+    url = get_settings().resolved_database_url
+    counts = {k: v for k, v in summary.items() if k != "failures"}
+
+    def write() -> None:
+        with transaction(url) as session:
+            finish_run(session, run_id, counts=counts, failures=list(summary.get("failures", [])), error=error)
+
+    with_retries(write)
+
+
+def publish_artifacts(settings: Settings) -> None:
+    """Publish the topic report (markdown) and the highest-risk customers (table) as artifacts.
+
+    Only redacted text and aggregates go into artifacts: they are visible to everyone with access
+    to the Prefect server.
+    """
+    if FlowRunContext.get() is None:
+        return
+    from models.reports import risk_table, topic_report_markdown
+
+    url = settings.resolved_database_url
+    with transaction(url) as session:
+        markdown = topic_report_markdown(session)
+        table = risk_table(session, limit=20)
+    create_markdown_artifact(key="koe-topic-report", markdown=markdown, description="koe topic report")
+    if table:
+        create_table_artifact(key="koe-churn-risk", table=table, description="Highest-risk customers and why")

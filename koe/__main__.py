@@ -1,0 +1,5 @@
+"""Run koe as ``python -m koe``."""
+
+from koe.cli import main
+
+main()
