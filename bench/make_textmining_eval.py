@@ -396,7 +396,7 @@ def build_call(i: int, split: str, rng: random.Random) -> dict[str, object]:
     greet = rng.choice(GREETINGS).split("{name}")
     b.say("agent", [(greet[0].format(co=co), None), (agent_name, "name"), (greet[1], None)], noise=False)
 
-    want = {t for t in list(tag_bank) + ["transfer", "hold", "unresolved"] if rng.random() < 0.22}
+    want = {t for t in [*tag_bank, "transfer", "hold", "unresolved"] if rng.random() < 0.22}
     if topic == "解約":
         want.add("churn_intent")
     opening: list[tuple[str, str | None]] = []

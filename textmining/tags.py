@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ class TagRule:
     lemmas: tuple[tuple[str, ...], ...] = ()
     negation: bool = False
     exclude: tuple[re.Pattern[str], ...] = ()
-    position: Position = Position()
+    position: Position = field(default_factory=Position)
 
 
 @dataclass(frozen=True, slots=True)
