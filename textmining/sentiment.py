@@ -58,7 +58,7 @@ _BEFORE_CONTRAST = 0.5
 # A positive word under たい/ほしい/ください is wished for, not had: 早く直してほしい is mildly negative.
 _UNREALISED = -0.2
 # Positive words in a question count this much.
-_QUESTION = 0.4
+_QUESTION = 0.2
 # How far (in tokens) negation is looked for after a scored word.
 _NEGATION_WINDOW = 6
 _NEGATORS = frozenset({"ない", "無い", "ず", "ぬ", "ん"})
