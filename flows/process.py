@@ -10,8 +10,8 @@ touched are refreshed.
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 

@@ -26,19 +26,10 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
     if source.transcript is not None:
         return source.transcript
     from transcribe.engine import TranscribeOptions, transcribe_call
-
-    from transcribe.model import WhisperOptions, load_whisper_model
+    from transcribe.model import ModelOptions, load_whisper_model
 
     assert source.audio_path is not None
-    model = load_whisper_model(
-        WhisperOptions(
-            model=settings.whisper_model,
-            device=settings.device,
-            compute_type=settings.compute_type,
-            cache_dir=settings.model_cache_dir,
-            cpu_threads=settings.cpu_threads,
-        )
-    )
+    model = load_whisper_model(ModelOptions.from_settings(settings))
     options = TranscribeOptions(
         agent_channel=source.agent_channel,
         language=settings.language,

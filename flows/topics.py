@@ -1,8 +1,7 @@
-"""Topic-model wiring: assign calls with the current model, refit, map to the previous version, backfill."""
+"""Topic-model wiring: assign calls with the current model, refit, keep ids across versions, backfill."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -14,10 +13,18 @@ from koe.records import CallAnalysis, TopicWeight, Utterance
 from koe.settings import Settings, get_settings
 from models.calls import store_topic_weights
 from models.db import ensure_database, transaction, with_retries
-from models.topics import TopicDraft, current_topic_model, save_topic_model, topic_documents
+from models.topics import (
+    TopicDocument,
+    TopicDraft,
+    current_topic_model,
+    max_topic_id,
+    save_topic_model,
+    topic_documents,
+)
 
 #: Fewer done calls than this and no topic model is fitted (topics from a handful of calls mislead).
 MIN_DOCUMENTS = 6
+QUOTES_PER_TOPIC = 3
 
 
 @lru_cache(maxsize=4)
@@ -27,87 +34,108 @@ def _load_model(version: str, model_json: str) -> Any:
     return TopicModel.from_dict(json.loads(model_json))
 
 
-def _weights(model: Any, topic_ids: tuple[int, ...], labels: list[str], tokens: tuple[str, ...]) -> tuple[TopicWeight, ...]:
-    from textmining.topics import assign_topics
-
-    return tuple(
-        TopicWeight(topic_ids[w.topic_id], labels[w.topic_id], w.weight) for w in assign_topics(model, tokens)
-    )
-
-
 def assign_current_topics(session: Session, analysis: CallAnalysis) -> tuple[tuple[TopicWeight, ...], int | None]:
-    """A call's topics under the current model (none before the first fit) and the model's id."""
+    """A call's topics under the current model (none before the first fit) and the model's row id."""
     stored = current_topic_model(session)
-    if stored is None or not analysis.document_tokens:
-        return (), stored.model_id if stored else None
+    if stored is None:
+        return (), None
+    if not analysis.document_tokens:
+        return (), stored.model_id
     model = _load_model(stored.version, json.dumps(stored.model, sort_keys=True))
-    return _weights(model, stored.topic_ids, list(model.labels), analysis.document_tokens), stored.model_id
+    return assign_topics_for(model, analysis.document_tokens), stored.model_id
 
 
-def _documents(rows: list[tuple[str, tuple[str, ...], str]]) -> tuple[str, ...]:
-    from textmining.topics import document_tokens
+def _utterances(document: TopicDocument) -> list[Utterance]:
+    return [
+        Utterance(speaker=speaker, start_s=start, end_s=start, text=text)  # type: ignore[arg-type]
+        for speaker, text, start in zip(document.speakers, document.texts, document.starts_s, strict=True)
+    ]
 
-    utterances = [Utterance(speaker=speaker, start_s=0.0, end_s=0.0, text=text) for speaker, _, text in rows]  # type: ignore[arg-type]
-    return tuple(document_tokens(utterances, [tokens for _, tokens, _ in rows]))
+
+def _quotes(model: Any, topic_id: int, documents: list[TopicDocument]) -> tuple[dict[str, Any], ...]:
+    """Representative customer quotes of a topic, each with the call and moment it comes from."""
+    from textmining.topics import representative_quotes
+
+    utterances: list[Utterance] = []
+    tokens: list[tuple[str, ...]] = []
+    where: dict[str, tuple[str, float]] = {}
+    for document in documents:
+        for utterance, utterance_tokens in zip(_utterances(document), document.tokens, strict=True):
+            utterances.append(utterance)
+            tokens.append(utterance_tokens)
+            where.setdefault(utterance.text, (document.call_id, utterance.start_s))
+    texts = representative_quotes(model, topic_id, utterances, tokens, n=QUOTES_PER_TOPIC)
+    return tuple({"call_id": where[t][0], "start_s": where[t][1], "text": t} for t in texts)
 
 
 def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
-    """Fit a topic model when there is none (or when ``refit``), map it onto the previous one and backfill.
+    """Fit a topic model when there is none (or when ``refit``), keep ids of the previous one, backfill.
 
     Returns:
         How many calls got new topic assignments (0 when nothing was fitted).
 
     """
-    from textmining.topics import fit_topic_model, map_topics, representative_quotes
+    from textmining.topics import document_tokens, fit_topic_model, map_topics, renumber_topics
 
     url = settings.resolved_database_url
     with transaction(url) as session:
         previous = current_topic_model(session)
         if previous is not None and not refit:
             return 0
-        rows = topic_documents(session)
-    documents = [(pk, _documents(utterances), utterances) for pk, utterances in rows]
-    documents = [d for d in documents if d[1]]
+        documents = topic_documents(session)
+        highest_id = max_topic_id(session)
+    tokens_by_call = {d.call_pk: document_tokens(_utterances(d), d.tokens) for d in documents}
+    documents = [d for d in documents if tokens_by_call[d.call_pk]]
     if len(documents) < MIN_DOCUMENTS:
         return 0
-    model = fit_topic_model([tokens for _, tokens, _ in documents], n_topics=settings.topic_count)
-    mapping: dict[int, int] = {}
+    model = fit_topic_model([tokens_by_call[d.call_pk] for d in documents], n_topics=settings.topic_count)
+    kept: set[int] = set()
     if previous is not None:
         old = _load_model(previous.version, json.dumps(previous.model, sort_keys=True))
-        mapping = {new: previous.topic_ids[old_index] for new, old_index in map_topics(old, model).items()}
-    quotes = representative_quotes(
-        model,
-        [tokens for _, tokens, _ in documents],
-        [[(speaker, text) for speaker, _, text in utterances] for _, _, utterances in documents],
-    )
+        mapping = map_topics(old, model)
+        kept = {topic_id for topic_id in mapping.values() if topic_id in old.topic_ids}
+    else:
+        mapping = {index: index for index in range(model.n_topics)}
+    # A fresh topic must never reuse the id of a topic retired by any earlier version.
+    next_id = highest_id + 1
+    for index, topic_id in sorted(mapping.items()):
+        if topic_id not in kept:
+            mapping[index], next_id = next_id, next_id + 1
+    model = renumber_topics(model, mapping)
     drafts = [
         TopicDraft(
-            previous_id=mapping.get(index),
+            topic_id=topic_id,
             label=model.labels[index],
             top_terms=tuple(model.top_terms[index]),
-            quotes=tuple(quotes[index]) if index < len(quotes) else (),
+            quotes=_quotes(model, topic_id, documents),
         )
-        for index in range(len(model.labels))
+        for index, topic_id in enumerate(model.topic_ids)
     ]
     model_dict = model.to_dict()
-    version = hashlib.sha256(json.dumps(model_dict, sort_keys=True).encode()).hexdigest()[:16]
 
     def save_and_backfill() -> int:
         with transaction(url) as session:
             stored = save_topic_model(
                 session,
-                version=version,
+                version=model.version,
                 model=model_dict,
                 drafts=drafts,
                 n_documents=len(documents),
                 params={"n_topics": settings.topic_count},
             )
-            labels = list(model.labels)
-            for call_pk, tokens, _ in documents:
-                store_topic_weights(session, call_pk, _weights(model, stored.topic_ids, labels, tokens), stored.model_id)
+            for document in documents:
+                weights = assign_topics_for(model, tokens_by_call[document.call_pk])
+                store_topic_weights(session, document.call_pk, weights, stored.model_id)
         return len(documents)
 
     return with_retries(save_and_backfill)
+
+
+def assign_topics_for(model: Any, tokens: tuple[str, ...]) -> tuple[TopicWeight, ...]:
+    """A document's topic weights under ``model``."""
+    from textmining.topics import assign_topics
+
+    return assign_topics(model, tokens)
 
 
 @flow(name="refresh-topics", log_prints=True)

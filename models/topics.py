@@ -30,12 +30,24 @@ class StoredTopicModel:
 
 @dataclass(frozen=True, slots=True)
 class TopicDraft:
-    """A component of a newly fitted model, to be stored as a topic."""
+    """A topic of a newly fitted model, to be stored under its stable id."""
 
-    previous_id: int | None
+    topic_id: int
     label: str
     top_terms: tuple[str, ...]
     quotes: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDocument:
+    """A done call's stored utterances, as the topic model sees them."""
+
+    call_pk: int
+    call_id: str
+    speakers: tuple[str, ...]
+    tokens: tuple[tuple[str, ...], ...]
+    texts: tuple[str, ...]
+    starts_s: tuple[float, ...]
 
 
 def current_topic_model(session: Session) -> StoredTopicModel | None:
@@ -55,20 +67,12 @@ def save_topic_model(
     n_documents: int,
     params: dict[str, Any] | None = None,
 ) -> StoredTopicModel:
-    """Store a fitted model as the current version and upsert its topics with stable ids.
+    """Store a fitted model as the current version and upsert its topics under their stable ids.
 
-    Components with a ``previous_id`` keep that id (label and terms are refreshed); the others get
-    fresh ids. Topics of older versions that no component maps to are marked inactive, not deleted,
+    Topics of older versions that the new model does not carry are marked inactive, not deleted,
     so historic reports still resolve them.
     """
-    next_id = (session.scalar(select(func.max(TopicRow.id))) or 0) + 1
-    topic_ids: list[int] = []
-    for draft in drafts:
-        if draft.previous_id is not None and draft.previous_id not in topic_ids:
-            topic_id = draft.previous_id
-        else:
-            topic_id, next_id = next_id, next_id + 1
-        topic_ids.append(topic_id)
+    topic_ids = [draft.topic_id for draft in drafts]
     session.execute(update(TopicModelRow).values(is_current=False))
     row = TopicModelRow(
         version=version,
@@ -81,10 +85,10 @@ def save_topic_model(
     session.add(row)
     session.flush()
     session.execute(update(TopicRow).values(active=False))
-    for topic_id, draft in zip(topic_ids, drafts, strict=True):
-        topic = session.get(TopicRow, topic_id)
+    for draft in drafts:
+        topic = session.get(TopicRow, draft.topic_id)
         if topic is None:
-            topic = TopicRow(id=topic_id, label=draft.label)
+            topic = TopicRow(id=draft.topic_id, label=draft.label)
             session.add(topic)
         topic.label = draft.label
         topic.top_terms = list(draft.top_terms)
@@ -95,25 +99,43 @@ def save_topic_model(
     return StoredTopicModel(row.id, version, model, tuple(topic_ids))
 
 
-def topic_documents(
-    session: Session, *, since: datetime | None = None, limit: int = 20_000
-) -> list[tuple[int, list[tuple[str, tuple[str, ...], str]]]]:
-    """Stored token documents of done calls, newest first: ``(call_pk, [(speaker, tokens, text)])``.
+def max_topic_id(session: Session) -> int:
+    """The highest topic id ever stored (-1 when none): fresh ids must be above it."""
+    value = session.scalar(select(func.max(TopicRow.id)))
+    return -1 if value is None else int(value)
 
-    ``text`` is the redacted utterance text (for representative quotes).
-    """
-    query = select(Call.id).where(Call.status == "done")
+
+def topic_documents(session: Session, *, since: datetime | None = None, limit: int = 20_000) -> list[TopicDocument]:
+    """Stored token documents of done calls, newest first (redacted texts, for quotes)."""
+    query = select(Call.id, Call.call_id).where(Call.status == "done")
     if since is not None:
         query = query.where(Call.started_at >= since)
-    call_pks = list(session.scalars(query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)))
-    documents: dict[int, list[tuple[str, tuple[str, ...], str]]] = {pk: [] for pk in call_pks}
-    for start in range(0, len(call_pks), 500):
-        chunk = call_pks[start : start + 500]
-        rows = session.execute(
-            select(UtteranceRow.call_pk, UtteranceRow.speaker, UtteranceRow.tokens, UtteranceRow.redacted_text)
+    calls = list(session.execute(query.order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)).tuples())
+    rows: dict[int, list[tuple[str, str, str, float]]] = {pk: [] for pk, _ in calls}
+    pks = list(rows)
+    for start in range(0, len(pks), 500):
+        chunk = pks[start : start + 500]
+        result = session.execute(
+            select(
+                UtteranceRow.call_pk,
+                UtteranceRow.speaker,
+                UtteranceRow.tokens,
+                UtteranceRow.redacted_text,
+                UtteranceRow.start_s,
+            )
             .where(UtteranceRow.call_pk.in_(chunk))
             .order_by(UtteranceRow.call_pk, UtteranceRow.index)
         )
-        for call_pk, speaker, tokens, text in rows:
-            documents[call_pk].append((speaker, tuple(tokens.split()), text))
-    return [(pk, documents[pk]) for pk in call_pks]
+        for call_pk, speaker, tokens, text, start_s in result:
+            rows[call_pk].append((speaker, tokens, text, start_s))
+    return [
+        TopicDocument(
+            call_pk=pk,
+            call_id=call_id,
+            speakers=tuple(r[0] for r in rows[pk]),
+            tokens=tuple(tuple(r[1].split()) for r in rows[pk]),
+            texts=tuple(r[2] for r in rows[pk]),
+            starts_s=tuple(r[3] for r in rows[pk]),
+        )
+        for pk, call_id in calls
+    ]
