@@ -111,7 +111,8 @@ _SPOKEN_EMAIL = re.compile(
 )
 # Digit runs with the separators people and ASR put between groups.
 _DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+81[\s\-]?)?[0-9](?:[\s\-‐ー()の]?[0-9]){6,22}(?![0-9])")
-_POSTAL = re.compile(r"〒\s*[0-9]{3}\s*[\-ー]?\s*[0-9]{4}(?![0-9])|(?<=郵便番号)[はがをの:]?\s*[0-9]{3}[\-ー]?[0-9]{4}(?![0-9])")
+_POSTAL = re.compile(r"〒\s*[0-9]{3}\s*[\-ー]?\s*[0-9]{4}(?![0-9])|(?<=郵便番号)[0-9]{3}[\-ー]?[0-9]{4}(?![0-9])"
+    r"|(?<=郵便番号[はがをの:])\s*[0-9]{3}[\-ー]?[0-9]{4}(?![0-9])")
 _ACCOUNT = re.compile(r"(?:お客様番号|契約番号|会員番号|顧客番号|注文番号|お問い合わせ番号|ID)[はがの:]?\s*([0-9A-Za-z\-]{6,})")
 # Spoken and kanji digits; longer alternatives first so ゴー is not read as ゴ + separator.
 _UNITS = {

@@ -342,7 +342,7 @@ def hold_tags(utterances: Sequence[MinedUtterance], metrics: CallMetrics | None)
         return ()
     hits = []
     for hold in metrics.holds:
-        before = [u for u in utterances if u.start_s <= hold.start_s + 0.5]
+        before = [u for u in utterances if u.start_s < hold.start_s]
         agent_before = [u for u in before if u.speaker in ("agent", "unknown")]
         utt = (agent_before or before or list(utterances[:1]))[-1]
         evidence = f"{utt.text}（保留 {hold.duration_s:.0f} 秒）"
