@@ -8,6 +8,7 @@ the same shape as the matching API response.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +54,15 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _prefect_defaults() -> None:
+    # koe ingest runs its flows in Prefect's ephemeral mode when no server is configured: the
+    # temporary server's first start migrates its own database, which takes longer than Prefect's
+    # 20 s default on a small machine. Telemetry is off (koe runs offline). Users' values win.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
 def _database(settings: Settings) -> str:
     from models.db import ensure_database
 
@@ -91,6 +101,7 @@ def run_ingest(path: Path, *, manifest: Path | None, force: bool, show_progress:
     """Run the ``process_calls`` flow on ``path`` with an optional progress bar; returns the summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    _prefect_defaults()
     from flows import progress
     from flows.process import process_calls
     from koe.sources import SourceOptions, discover
