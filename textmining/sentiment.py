@@ -224,7 +224,11 @@ class LexiconScorer:
         tokens = tokenize(norm, tagger=tagger or self._tagger or load_tagger())
         offsets = _offsets(norm, tokens)
         hits = self._phrase_hits(norm)
-        masked = [any(h.start <= s < h.end for h in hits) for s in offsets]
+        # Intensifiers (大変, 全然) only scale: their words are never scored themselves.
+        spans = [(h.start, h.end) for h in hits] + [
+            (m, m + len(term)) for term in self.lexicon.intensifiers for m in _find_all(norm, term)
+        ]
+        masked = [any(a <= s < b for a, b in spans) for s in offsets]
         hits += self._lemma_hits(tokens, offsets, masked)
         hits = self._intensify(norm, hits)
         contrast = _last_contrast(tokens, offsets)
@@ -299,6 +303,14 @@ class LexiconScorer:
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
     return load_lexicon()
+
+
+def _find_all(text: str, term: str) -> list[int]:
+    starts, start = [], text.find(term)
+    while start >= 0:
+        starts.append(start)
+        start = text.find(term, start + len(term))
+    return starts
 
 
 def _offsets(text: str, tokens: Sequence[Token]) -> list[int]:

@@ -35,10 +35,12 @@ _STOP_LEMMA_TEXT = """
     もの こと ところ とき よう そう はず わけ つもり ため 訳 筈 積もり 旨 由
     確認 失礼 少々 申し訳 有り難う 宜しく 大変 本当 本当に 一応 一寸 全然 少し 多分 勿論 結構 大丈夫
     客 お客 お客様 担当 担当者 様子 今日 今回 先日 以前 只今 現在 此方 其方 何方 実 実際 色々 色色
+    つく 就く 関する 対する 因る 依る 於く 通す 伴う 向ける 基づく
     はい ええ いいえ 御免 どうも 電話番号 名前 お名前 番号 用件 御用件 本日 午前 午後 分 秒 月 日 年 時間
 """
 #: Lemmas never used as content words: light verbs, honorific auxiliaries, formal nouns and
-#: call-centre small talk. UniDic lemmas are kanji forms (為る is する, 御座る is ござる).
+#: call-centre small talk; the verbs of compound particles (について, に関して, によって) too.
+#: UniDic lemmas are kanji forms (為る is する, 御座る is ござる).
 STOP_LEMMAS: frozenset[str] = frozenset(_STOP_LEMMA_TEXT.split())
 
 # Noun sub-classes that never make a content word.

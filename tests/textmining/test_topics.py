@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from koe.errors import TrainingError
+from koe.records import Utterance
+from textmining.tokens import content_tokens
+from textmining.topics import (
+    TopicModel,
+    assign_topics,
+    document_tokens,
+    fit_topic_model,
+    map_topics,
+    renumber_topics,
+    representative_quotes,
+)
+
+THEMES = {
+    "billing": [
+        "先月の請求書の金額がおかしいです",
+        "請求額が二重に引き落とされています",
+        "クレジットカードの引き落とし日を確認したい",
+        "料金の明細が届いていません",
+        "請求書の支払い方法を変更したい",
+        "口座振替の手続きについて聞きたいです",
+    ],
+    "network": [
+        "インターネットが繋がらないんです",
+        "ルーターのランプが赤く点滅しています",
+        "回線の速度が遅くて困っています",
+        "通信が途中で切れてしまうんです",
+        "モデムを再起動しても接続できない",
+        "通信障害が起きていますか",
+    ],
+    "cancel": [
+        "解約の手続きをしたいです",
+        "契約を解除したいので違約金を知りたい",
+        "他社に乗り換えるので解約したい",
+        "解約金がいくらかかるか教えてください",
+        "プランを解約して退会したい",
+        "解約の書類を送ってほしい",
+    ],
+}
+ANCHORS = {"billing": "請求書", "network": "通信", "cancel": "解約"}
+
+
+def _corpus(seed: int, per_theme: int = 10) -> tuple[list[list[str]], list[str]]:
+    rng = random.Random(seed)
+    docs, truth = [], []
+    for name, sentences in THEMES.items():
+        for _ in range(per_theme):
+            docs.append([t for s in rng.sample(sentences, 3) for t in content_tokens(s)])
+            truth.append(name)
+    order = list(range(len(docs)))
+    rng.shuffle(order)
+    return [docs[i] for i in order], [truth[i] for i in order]
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[list[str]], list[str]]:
+    return _corpus(0)
+
+
+@pytest.fixture(scope="module")
+def model(corpus: tuple[list[list[str]], list[str]]) -> TopicModel:
+    return fit_topic_model(corpus[0])
+
+
+def test_fit_recovers_three_themes(model: TopicModel, corpus: tuple[list[list[str]], list[str]]) -> None:
+    docs, truth = corpus
+    assert model.n_topics == 3  # chosen from the data
+    topic_of_theme: dict[str, set[int]] = {}
+    for doc, theme in zip(docs, truth, strict=True):
+        topic_of_theme.setdefault(theme, set()).add(assign_topics(model, doc)[0].topic_id)
+    # every theme lands in exactly one topic, and different themes in different topics
+    assert all(len(ids) == 1 for ids in topic_of_theme.values())
+    assert len({next(iter(ids)) for ids in topic_of_theme.values()}) == 3
+    for theme, anchor in ANCHORS.items():
+        topic = next(iter(topic_of_theme[theme]))
+        assert any(anchor in term for term in model.top_terms[model.topic_ids.index(topic)][:5])
+
+
+def test_labels_join_top_terms(model: TopicModel) -> None:
+    for label, terms in zip(model.labels, model.top_terms, strict=True):
+        assert label == "・".join(terms[:3])
+
+
+def test_model_round_trips_through_json(model: TopicModel) -> None:
+    data = json.loads(json.dumps(model.to_dict(), ensure_ascii=False))
+    again = TopicModel.from_dict(data)
+    assert again == model
+    doc = content_tokens("請求書の金額がおかしいので確認したい")
+    assert assign_topics(again, doc) == assign_topics(model, doc)
+
+
+def test_from_dict_rejects_inconsistent_shapes(model: TopicModel) -> None:
+    data = model.to_dict()
+    data["idf"] = data["idf"][:-1]
+    with pytest.raises(TrainingError, match="inconsistent"):
+        TopicModel.from_dict(data)
+
+
+def test_version_is_a_content_hash(corpus: tuple[list[list[str]], list[str]], model: TopicModel) -> None:
+    assert fit_topic_model(corpus[0]).version == model.version
+    assert fit_topic_model(corpus[0], n_topics=2).version != model.version
+
+
+def test_assign_topics_weights(model: TopicModel) -> None:
+    mixed = content_tokens("解約したいんですが、その前に先月の請求書の金額を確認したい")
+    weights = assign_topics(model, mixed)
+    assert len(weights) == 2
+    assert sum(w.weight for w in weights) == pytest.approx(1.0, abs=1e-3)
+    assert weights[0].weight >= weights[1].weight
+    assert assign_topics(model, ["宇宙旅行"]) == ()
+
+
+def test_refit_keeps_topic_ids(model: TopicModel) -> None:
+    previous = renumber_topics(model, {0: 7, 1: 3, 2: 11})  # ids from an older history
+    refit = fit_topic_model(_corpus(seed=5, per_theme=12)[0], n_topics=3, random_state=1)
+    mapping = map_topics(previous, refit)
+    assert sorted(mapping.values()) == [3, 7, 11]
+    for new_index, topic_id in mapping.items():
+        old_terms = set(previous.top_terms[previous.topic_ids.index(topic_id)][:5])
+        assert old_terms & set(refit.top_terms[new_index][:5])
+
+
+def test_unmatched_topics_get_fresh_ids(model: TopicModel, corpus: tuple[list[list[str]], list[str]]) -> None:
+    docs = corpus[0] + [content_tokens("配送された商品が壊れていて交換したい 商品 配送 交換 破損")] * 6
+    refit = fit_topic_model(docs, n_topics=4)
+    mapping = map_topics(model, refit)
+    assert sorted(mapping.values()) == [0, 1, 2, 3]  # three kept, the new delivery topic gets id 3
+    delivery = next(i for i, terms in enumerate(refit.top_terms) if "商品" in terms[:3])
+    assert mapping[delivery] == 3
+
+
+@pytest.mark.parametrize("n_docs", [1, 3, 5])
+def test_tiny_corpus_gets_a_single_topic(n_docs: int) -> None:
+    docs = [content_tokens("インターネットが繋がらない")] * n_docs
+    tiny = fit_topic_model(docs)
+    assert tiny.n_topics == 1
+
+
+@pytest.mark.parametrize(
+    ("docs", "n_topics", "message"),
+    [([[], []], None, "no call has content tokens"), ([["請求書", "料金"]] * 3, 5, "cannot fit 5 topics")],
+)
+def test_fit_errors(docs: list[list[str]], n_topics: int | None, message: str) -> None:
+    with pytest.raises(TrainingError, match=message):
+        fit_topic_model(docs, n_topics=n_topics)
+
+
+def _utt(speaker: str, text: str) -> Utterance:
+    return Utterance(speaker=speaker, start_s=0.0, end_s=1.0, text=text)  # type: ignore[arg-type]
+
+
+def test_document_tokens_weights_customer_and_drops_agent_scripts() -> None:
+    utterances = [
+        _utt("agent", "お電話ありがとうございます、サポートセンターでございます"),
+        _utt("customer", "インターネットが繋がらないんです"),
+        _utt("agent", "ルーターを再起動していただけますか"),
+        _utt("agent", "電話が繋がらない状態ですね"),
+    ]
+    tokens = [content_tokens(u.text) for u in utterances]
+    doc = document_tokens(utterances, tokens, customer_weight=2)
+    assert doc.count("インターネット") == 2
+    assert doc.count("ルーター") == 1
+    assert doc.count("電話") == 1  # the greeting's 電話 is script; the agent's echo of the problem is not
+    assert "サポートセンター" not in doc
+
+
+def test_representative_quotes_pick_customer_utterances(model: TopicModel) -> None:
+    utterances = [
+        _utt("customer", "解約の手続きをしたいんですけど違約金はいくらですか"),
+        _utt("agent", "解約の手続きと違約金についてご説明します"),
+        _utt("customer", "ルーターのランプが点滅しています"),
+        _utt("customer", "はい"),
+        _utt("customer", "他社に乗り換えるので解約したいです"),
+    ]
+    tokens = [content_tokens(u.text) for u in utterances]
+    cancel = assign_topics(model, content_tokens("解約したい 違約金"))[0].topic_id
+    quotes = representative_quotes(model, cancel, utterances, tokens, n=2)
+    assert set(quotes) == {utterances[0].text, utterances[4].text}
+    redacted = ["A", "B", "C", "D", "E"]
+    assert representative_quotes(model, cancel, utterances, tokens, texts=redacted, n=1)[0] in {"A", "E"}
