@@ -70,8 +70,8 @@ _FILLER_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 # Frequent support-call words that ASR (or a tired typist) writes in kana, where the kana
-# form makes MeCab split nonsense (かいやく -> 甲斐+役). Only words of four or more kana that
-# are unambiguous in a support call are listed, so a substring hit is the word itself.
+# form makes MeCab split nonsense (かいやく -> 甲斐+役). Only words that are unambiguous in a
+# support call are listed, so a substring hit is the word itself.
 _KANA_TO_KANJI: dict[str, str] = {
     "かいやく": "解約",
     "せいきゅうしょ": "請求書",
@@ -102,6 +102,11 @@ _KANA_TO_KANJI: dict[str, str] = {
     "くれじっとかーど": "クレジットカード",
     "なっとく": "納得",
     "めいわく": "迷惑",
+    "せつめい": "説明",
+    "れんらく": "連絡",
+    "でんわ": "電話",
+    "しょうがい": "障害",
+    "つうしん": "通信",
 }
 # The same words in katakana (half-width katakana from some ASR/CRM exports becomes full-width
 # katakana under NFKC: ｶｲﾔｸ -> カイヤク).

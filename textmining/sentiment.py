@@ -28,10 +28,11 @@ import fugashi
 
 from koe.errors import InputError, TrainingError
 from koe.records import SentimentLabel, SentimentSummary, Trajectory, Utterance
-from textmining.normalise import normalise_text, restore_kanji
+from textmining.normalise import normalise_text, restore_kanji, strip_fillers
 from textmining.tokens import Token, load_tagger, tokenize
 
 __all__ = [
+    "DEFAULT_LEXICON",
     "LABEL_THRESHOLD",
     "TRAJECTORY_DELTA",
     "LexiconScorer",
@@ -45,6 +46,8 @@ __all__ = [
     "train_sentiment_from_file",
 ]
 
+#: The bundled call-centre lexicon.
+DEFAULT_LEXICON = Path(__file__).parent / "lexicon" / "sentiment_ja.tsv"
 #: ``score >= LABEL_THRESHOLD`` is positive, ``score <= -LABEL_THRESHOLD`` negative, else neutral.
 #: 0.15 keeps a single mild word (悪くない, ~+0.24) on its side while a lone ええ or はい stays 0.
 LABEL_THRESHOLD = 0.15
@@ -61,11 +64,13 @@ _UNREALISED = -0.2
 _QUESTION = 0.2
 # How far (in tokens) negation is looked for after a scored word.
 _NEGATION_WINDOW = 6
-_NEGATORS = frozenset({"ない", "無い", "ず", "ぬ", "ん"})
+# ない/ず cover 〜ない, 〜ません (ます + ず), 〜なかった, 〜ず; へん/ひん are Kansai (使えへん).
+_NEGATORS = frozenset({"ない", "無い", "ず", "ぬ", "ん", "へん", "ひん"})
 _LIGHT_VERBS = frozenset(
     {"為る", "出来る", "居る", "有る", "御座る", "成る", "行く", "来る", "仕舞う", "見る", "呉れる",
      "貰う", "頂く", "下さる", "致す", "得る", "過ぎる", "置く", "てる", "ちゃう"}
 )
+_FORMAL_NOUNS = frozenset({"訳", "積り", "積もり", "筈", "事"})
 _WISH = frozenset({"たい", "欲しい", "下さる", "頂く"})
 _CONTRAST_PARTICLES = frozenset({"が", "けれど", "けれども", "けど", "のに"})
 _CONTRAST_CONJUNCTIONS = frozenset({"でも", "しかし", "だけど", "けど", "けれど", "ただ", "だが", "ところが", "ですが"})
@@ -119,7 +124,7 @@ def load_lexicon(path: Path | None = None, *, use_mlask: bool = True) -> Lexicon
 
     """
     if path is None:
-        text = resources.files("textmining").joinpath("lexicon/sentiment_ja.tsv").read_text("utf-8")
+        text = DEFAULT_LEXICON.read_text("utf-8")
         origin = "textmining/lexicon/sentiment_ja.tsv"
     else:
         text, origin = path.read_text("utf-8"), str(path)
@@ -157,8 +162,8 @@ _MLASK_POLARITY = {
 def _mlask_entries() -> tuple[tuple[str, _Entry], ...]:
     try:
         base = resources.files("mlask").joinpath("emotions")
-    except ModuleNotFoundError:
-        return ()
+    except (ModuleNotFoundError, OSError, TypeError):
+        return ()  # pymlask not installed (or not a regular package): no back-off
     tagger = load_tagger()
     entries: dict[str, _Entry] = {}
     for emotion, weight in _MLASK_POLARITY.items():
@@ -218,7 +223,8 @@ class LexiconScorer:
 
     def score_one(self, text: str, *, tagger: fugashi.Tagger | None = None) -> float:
         """Score one text in [-1, 1]; see the class docstring for the rules."""
-        norm = restore_kanji(normalise_text(text))
+        # The same form content_tokens() tokenises, so the per-text token cache is shared.
+        norm = restore_kanji(strip_fillers(text))
         if not norm:
             return 0.0
         tokens = tokenize(norm, tagger=tagger or self._tagger or load_tagger())
@@ -326,9 +332,13 @@ def _offsets(text: str, tokens: Sequence[Token]) -> list[int]:
 def _negation_after(tokens: Sequence[Token], index: int) -> tuple[bool, bool]:
     """Look past auxiliaries after ``tokens[index]`` for a negation and for a wish (たい, ほしい)."""
     negated, wished = False, False
-    for token in tokens[index + 1 : index + 1 + _NEGATION_WINDOW]:
+    start = index + 1
+    for position, token in enumerate(tokens[start : start + _NEGATION_WINDOW], start=start):
         if token.lemma in _NEGATORS and token.pos in ("助動詞", "形容詞"):
-            negated = not negated
+            if not _rhetorical(tokens, position):
+                negated = not negated
+        elif token.lemma in _FORMAL_NOUNS or token.pos2 == "準体助詞":
+            continue  # 怒ってるわけじゃない, 乗り換えるつもりはない: the negation reaches through
         elif token.lemma in _WISH:
             wished = True
         elif token.pos == "助動詞" or (token.pos == "動詞" and token.lemma in _LIGHT_VERBS) or (token.pos == "形容詞" and token.pos2 == "非自立可能") or (token.pos == "助詞" and (token.pos2 in ("係助詞", "副助詞", "格助詞") or token.lemma in ("て", "で"))) or (token.pos == "接尾辞" and token.pos2 == "動詞的"):
@@ -345,6 +355,14 @@ def _is_question(tokens: Sequence[Token]) -> bool:
         (last is not None and last.surface in ("?", "？"))
         or (content[-1].pos == "助詞" and content[-1].pos2 == "終助詞" and content[-1].lemma in ("か", "かな"))
     )
+
+
+def _rhetorical(tokens: Sequence[Token], position: int) -> bool:
+    """True for the tag じゃないですか / ではないか, which asserts rather than negates."""
+    if position == 0 or tokens[position - 1].lemma != "だ":
+        return False
+    rest = [t for t in tokens[position + 1 : position + 4] if t.lemma not in ("です", "でしょう", "だ")]
+    return bool(rest) and rest[0].lemma == "か" and rest[0].pos == "助詞"
 
 
 def _last_contrast(tokens: Sequence[Token], offsets: Sequence[int]) -> int | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import fugashi
 
@@ -112,15 +111,16 @@ def _clean_lemma(lemma: str | None, surface: str) -> str:
     return head or surface
 
 
-def _feature(node: Any, name: str) -> str:
-    value = getattr(node.feature, name, None)
-    return "" if value is None or value == "*" else str(value)
+def _plain(value: str | None) -> str:
+    return "" if value is None or value == "*" else value
 
 
 def tokenize(text: str, *, tagger: fugashi.Tagger | None = None) -> tuple[Token, ...]:
     """Split text into morphemes.
 
-    The text is tokenised as given (callers normalise first when they want to).
+    The text is tokenised as given (callers normalise first when they want to). With the
+    process tagger (``tagger=None``) results are cached per text (the last 8192 texts), since
+    sentiment, content words and tag rules all tokenise the same utterance.
 
     Args:
         text: Any Japanese text.
@@ -130,17 +130,28 @@ def tokenize(text: str, *, tagger: fugashi.Tagger | None = None) -> tuple[Token,
         The tokens in order.
 
     """
-    tagger = tagger or load_tagger()
+    if tagger is None:
+        return _tokenize_cached(text)
+    return _tokenize(text, tagger)
+
+
+@lru_cache(maxsize=8192)
+def _tokenize_cached(text: str) -> tuple[Token, ...]:
+    return _tokenize(text, load_tagger())
+
+
+def _tokenize(text: str, tagger: fugashi.Tagger) -> tuple[Token, ...]:
     tokens = []
     for node in tagger(text):
         surface = node.surface
+        feature = node.feature  # one named tuple per node: read it once
         tokens.append(
             Token(
                 surface=surface,
-                lemma=_clean_lemma(_feature(node, "lemma"), surface),
-                pos=_feature(node, "pos1"),
-                pos2=_feature(node, "pos2"),
-                reading=_feature(node, "kana"),
+                lemma=_clean_lemma(feature.lemma, surface),
+                pos=_plain(feature.pos1),
+                pos2=_plain(feature.pos2),
+                reading=_plain(feature.kana),
             )
         )
     return tuple(tokens)
