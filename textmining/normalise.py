@@ -123,7 +123,9 @@ def normalise_text(text: str) -> str:
     Applies NFKC (full-width ASCII to half-width, half-width katakana to full-width,
     ideographic space to a space), folds runs of long-vowel marks (ーーー, 〜〜) to one ー,
     folds three or more of the same kana to two (ええええ -> ええ), runs of the same punctuation
-    to one (！！！ -> !), and collapses whitespace. Digits and latin letters are never folded.
+    to one (！！！ -> !), unifies dash look-alikes between digits to ``-`` (0120−111 ->
+    0120-111), and collapses whitespace. Digits and latin letters are never folded, so phone
+    and card numbers survive for PII redaction.
 
     Args:
         text: Text as transcribed.

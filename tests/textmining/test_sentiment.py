@@ -47,6 +47,12 @@ def _label(scorer: LexiconScorer, text: str) -> str:
         ("大丈夫じゃないです", "negative"),
         ("納得できません", "negative"),
         ("解約はしません", "neutral"),
+        ("他社に乗り換えるつもりはないです", "neutral"),  # negation reaches through つもり
+        ("別に怒ってるわけじゃないんですけど", "neutral"),  # ... and through わけ
+        ("結局解決してないじゃないですか", "negative"),  # じゃないですか asserts, it does not negate
+        ("ネットが使えへんのやけど", "negative"),  # Kansai negation
+        ("一時間近く待たされたんですよ", "negative"),
+        ("さっきも言いましたけど", "negative"),
         # polite positive and negative
         ("助かりました、ありがとうございます", "positive"),
         ("丁寧に説明していただいて安心しました", "positive"),
