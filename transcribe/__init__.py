@@ -1,0 +1,1 @@
+"""Transcription stage: a call recording in, a speaker-attributed Transcript and its metrics out."""
