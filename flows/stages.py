@@ -7,6 +7,8 @@ the stages' ``load_*`` functions and never travel through task parameters or res
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from koe.records import CallAnalysis, CallMetrics, CallSource, Transcript
 from koe.settings import Settings
@@ -47,14 +49,43 @@ def measure(transcript: Transcript) -> CallMetrics:
     return compute_metrics(transcript, count_morae=count_morae)
 
 
-def analyse(transcript: Transcript, metrics: CallMetrics | None, settings: Settings) -> CallAnalysis:
-    """Text mining of one transcript with the configured rules."""
-    from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining
+@lru_cache(maxsize=4)
+def _text_mining(options: Any, scorer_version: str | None, url: str) -> Any:
+    from models.db import transaction
+    from models.trained import load_trained_model
+    from textmining.analyse import load_text_mining
+    from textmining.sentiment import TrainedSentimentScorer
 
-    resources = load_text_mining(
-        TextMiningOptions(tag_rules=settings.tag_rules, categories=settings.categories)
-    )
-    return analyse_call(transcript, metrics, resources=resources)
+    scorer = None
+    if scorer_version is not None:
+        with transaction(url) as session:
+            stored = load_trained_model(session, "sentiment", scorer_version)
+        if stored is not None:
+            scorer = TrainedSentimentScorer.load(stored.blob)
+    return load_text_mining(options, scorer=scorer)
+
+
+def load_analysis_resources(settings: Settings) -> Any:
+    """Text-mining resources for ``settings``, loaded once per process and per sentiment model.
+
+    A sentiment classifier trained with ``koe sentiment train`` replaces the lexicon scorer as soon
+    as it is stored; the check is one cheap query.
+    """
+    from models.db import transaction
+    from models.trained import current_model_version
+    from textmining.analyse import TextMiningOptions
+
+    url = settings.resolved_database_url
+    with transaction(url) as session:
+        version = current_model_version(session, "sentiment")
+    return _text_mining(TextMiningOptions.from_settings(settings), version, url)
+
+
+def analyse(transcript: Transcript, metrics: CallMetrics | None, settings: Settings) -> CallAnalysis:
+    """Text mining of one transcript with the configured rules and sentiment model."""
+    from textmining.analyse import analyse_call
+
+    return analyse_call(transcript, metrics, resources=load_analysis_resources(settings))
 
 
 def run_stages(source: CallSource, settings: Settings) -> CallResult:

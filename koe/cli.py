@@ -28,6 +28,8 @@ app = typer.Typer(
 calls_app = typer.Typer(help="Look at processed calls.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage koe's database.", no_args_is_help=True)
+sentiment_app = typer.Typer(help="Sentiment models.", no_args_is_help=True)
+app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(calls_app, name="calls")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
@@ -235,6 +237,39 @@ def keys_create(
         _fail(exc)
     console.print(f"created {info.role} key {info.prefix}… (shown once; store it safely)")
     sys.stdout.write(plain + "\n")
+
+
+@sentiment_app.command("train")
+def sentiment_train(
+    labels: Annotated[Path, typer.Argument(help="CSV (text,label) or JSONL of labelled utterances.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the training report as JSON.")] = False,
+) -> None:
+    """Fit a sentiment classifier on your labelled utterances; koe uses it from the next analysis on.
+
+    Reports cross-validated accuracy. Labels are positive, negative or neutral. Re-analyse stored
+    calls with the flows' ``reprocess`` to apply it to history.
+    """
+    from dataclasses import asdict
+
+    from models.db import transaction
+    from models.trained import save_trained_model
+    from textmining.sentiment import train_sentiment_from_file
+
+    settings = _settings()
+    try:
+        scorer, report = train_sentiment_from_file(labels)
+        with transaction(_database(settings)) as session:
+            stored = save_trained_model(session, "sentiment", scorer.to_bytes(), asdict(report))
+    except KoeError as exc:
+        _fail(exc)
+    result = {"version": stored.version, **stored.report}
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"sentiment model {stored.version}: {report.n_texts} texts {report.class_counts}, "
+        f"cross-validated accuracy {report.cv_accuracy:.3f} ± {report.cv_accuracy_std:.3f} ({report.folds} folds)"
+    )
 
 
 def main() -> None:
