@@ -1,5 +1,8 @@
 """``process_calls``: discover new or changed calls, process each in its own transaction, summarise.
 
+The source is a local folder or file, or any fsspec URL (copied to a staging folder first, see
+:mod:`flows.staging`); files still being written are deferred to the next run.
+
 Per call: claim it in the database (so no two workers process it at once), transcribe (unless it is
 an imported transcript), measure, analyse, assign topics, and store everything in one transaction.
 A bad call fails alone, recorded with its reason; transient errors (database busy) are retried.
@@ -21,13 +24,15 @@ from prefect.futures import PrefectFuture
 from prefect.states import State
 
 from flows import progress
+from flows.runners import per_call_runner
 from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import run_stages
+from flows.staging import StagedInput, stage_input
 from flows.topics import assign_current_topics, ensure_topic_model
 from koe.errors import KoeError
 from koe.records import CallSource
 from koe.settings import Settings, get_settings
-from koe.sources import SourceOptions, discover
+from koe.sources import Discovery, SourceOptions, discover
 from models.calls import claim_call, record_failure, record_input_problem, store_results, worker_identity
 from models.db import ensure_database, transaction, with_retries
 
@@ -46,7 +51,8 @@ class CallOutcome:
     origin: str = ""
 
 
-def _is_transient(task: Any, task_run: Any, state: State[Any]) -> bool:
+def is_transient_failure(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Prefect retry condition: retry a task only when it failed with a transient ``KoeError``."""
     try:
         state.result()
     except KoeError as exc:
@@ -60,7 +66,7 @@ def _is_transient(task: Any, task_run: Any, state: State[Any]) -> bool:
     name="process-call",
     retries=3,
     retry_delay_seconds=[1, 4, 10],
-    retry_condition_fn=_is_transient,
+    retry_condition_fn=is_transient_failure,
     cache_policy=NO_CACHE,
 )
 def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> CallOutcome:
@@ -151,19 +157,47 @@ def _collect(futures: list[PrefectFuture[CallOutcome]], sources: list[CallSource
 
 
 def summarise(outcomes: list[CallOutcome], problems: list[CallOutcome]) -> dict[str, Any]:
-    """The end-of-run summary: counts, audio minutes and every failure with its reason."""
+    """The end-of-run summary: counts, audio minutes, every failure and every deferred file with its reason."""
     everything = outcomes + problems
     failures = [{"call_id": o.call_id, "origin": o.origin, "error": o.reason} for o in everything if o.outcome == "failed"]
+    deferred = [{"origin": o.origin, "reason": o.reason} for o in problems if o.outcome == "skipped"]
     return {
         "processed": sum(o.outcome == "processed" for o in everything),
         "skipped": sum(o.outcome == "skipped" for o in everything),
         "failed": len(failures),
         "audio_minutes": round(sum(o.audio_s for o in everything) / 60.0, 2),
         "failures": failures,
+        "deferred": deferred,
     }
 
 
-def _refresh_customers(settings: Settings, customer_ids: set[str]) -> int:
+def _origin_file(origin: str) -> str:
+    """The file name an origin points at: ``a.jsonl:3`` -> ``a.jsonl``, ``x.wav (manifest.csv:2)`` -> ``x.wav``."""
+    return origin.split(" (", 1)[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def without_deferred(found: Discovery, staged: StagedInput, manifest: str | None) -> list[CallOutcome]:
+    """Drop from ``found`` every call that comes from a deferred file; returns them as ``skipped``.
+
+    A deferred manifest defers the whole folder: without it the calls would lose their customers.
+    """
+    names = staged.deferred_names
+    if not names:
+        return []
+    manifest_names = {"manifest.csv", "manifest.jsonl"} | ({Path(manifest).name} if manifest else set())
+    everything = bool(names & manifest_names) or (staged.path.is_file() and staged.path.name in names)
+
+    def held(audio: Path | None, origin: str) -> bool:
+        return everything or (audio.name if audio is not None else _origin_file(origin)) in names
+
+    kept = [s for s in found.sources if not held(s.audio_path, s.origin)]
+    kept_problems = [p for p in found.problems if not held(None, p.origin)]
+    found.sources, found.problems = kept, kept_problems
+    return [CallOutcome(Path(d.name).stem, "skipped", d.reason, origin=d.name) for d in staged.deferred]
+
+
+def refresh_touched_customers(settings: Settings, customer_ids: set[str]) -> int:
+    """Refresh the summaries and churn scores of ``customer_ids``; returns how many were refreshed."""
     if not customer_ids:
         return 0
     from flows.insights import refresh_customers
@@ -176,7 +210,8 @@ def process_calls(source: str, manifest: str | None = None, force: bool = False)
     """Ingest a folder of recordings or a transcript JSONL and process what is new or changed.
 
     Args:
-        source: Folder of recordings (optional ``manifest.csv``) or a transcript ``.jsonl`` file.
+        source: Folder of recordings (optional ``manifest.csv``) or a transcript ``.jsonl`` file, as a
+            local path or an fsspec URL (``file://``, ``memory://``, ``s3://`` with s3fs installed).
         manifest: Explicit manifest (CSV or JSONL); default: ``manifest.csv`` in the folder.
         force: Reprocess every call, changed or not.
 
@@ -187,32 +222,55 @@ def process_calls(source: str, manifest: str | None = None, force: bool = False)
     settings = get_settings()
     url = settings.resolved_database_url
     ensure_database(url)
+    staged = stage_input(source, data_dir=settings.data_dir, settle_s=settings.settle_s)
     found = discover(
-        Path(source),
+        staged.path,
         SourceOptions(
             manifest=Path(manifest) if manifest else None,
             default_agent_channel=settings.default_agent_channel,
         ),
     )
+    deferred = without_deferred(found, staged, manifest)
     run_id = start_flow_run("process_calls", {"source": source, "manifest": manifest, "force": force})
-    progress.start(len(found.sources) + len(found.problems))
+    try:
+        summary = _process(settings, found, deferred, force=force, run_id=run_id)
+    except BaseException as exc:
+        finish_flow_run(run_id, {}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_flow_run(run_id, summary)
+    publish_artifacts(settings)
+    return summary
+
+
+def _process(
+    settings: Settings, found: Discovery, deferred: list[CallOutcome], *, force: bool, run_id: int
+) -> dict[str, Any]:
+    url = settings.resolved_database_url
+    logger = get_run_logger()
+    progress.start(len(found.sources) + len(found.problems) + len(deferred))
     problems: list[CallOutcome] = []
+    for outcome in deferred:
+        logger.info("%s deferred: %s", outcome.origin, outcome.reason)
+        problems.append(outcome)
+        progress.notify(outcome)
     for problem in found.problems:
         with_retries(partial(_record_problem, url, problem.call_id, problem.error, problem.sha256, problem.origin, run_id))
         outcome = CallOutcome(problem.call_id, "failed", problem.error, origin=problem.origin)
         problems.append(outcome)
         progress.notify(outcome)
     worker = worker_identity()
-    futures = process_call.map(found.sources, force=force, run_id=run_id, worker=worker)
-    outcomes = _collect(list(futures), found.sources, url, run_id)
+    with per_call_runner(settings) as submit:
+        futures = [
+            submit(process_call, {"source": call, "force": force, "run_id": run_id, "worker": worker})
+            for call in found.sources
+        ]
+        outcomes = _collect(futures, found.sources, url, run_id)
     processed = [o for o in outcomes if o.outcome == "processed"]
     backfilled = ensure_topic_model(settings, refit=False) if processed else 0
     touched = {o.customer_id for o in outcomes if o.outcome == "processed" and o.customer_id}
-    refreshed = _refresh_customers(settings, touched)
+    refreshed = refresh_touched_customers(settings, touched)
     summary = summarise(outcomes, problems)
     summary.update(run_id=run_id, customers_refreshed=refreshed, topic_backfill=backfilled)
-    finish_flow_run(run_id, summary)
-    publish_artifacts(settings)
     return summary
 
 

@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, description="POST a signed event here when a customer's risk rises.")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret for webhook signatures.")
 
+    # --- orchestration -------------------------------------------------------------------
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="Where process_calls/reprocess run per-call tasks: a thread pool or a Dask cluster."
+    )
+    dask_address: str | None = Field(
+        None, description="Dask scheduler (tcp://host:8786); default: a temporary local cluster."
+    )
+    dask_workers: int = Field(2, ge=1, le=256, description="Worker processes of the temporary local Dask cluster.")
+    settle_s: float = Field(
+        5.0, ge=0, description="Skip inbox files modified less than this many seconds ago (still being written)."
+    )
+
     # --- service -------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

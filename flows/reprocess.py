@@ -1,0 +1,229 @@
+"""``reprocess``: re-run analysis over stored transcripts, or re-transcribe from the recordings.
+
+After the rules, lexicons, sentiment model or topic model change, ``stage="analysis"`` rebuilds every
+call's analysis (tags, categories, sentiment, effort, topics) from the transcript koe already stored,
+without touching the audio. After a Whisper model upgrade, ``stage="transcribe"`` transcribes again
+from the call's recording (koe's copy when it kept one, else the original file).
+
+Each call is read in one short transaction, processed outside any transaction, and stored together
+with its claim in a second one: a reprocessed call is always complete, a call that another worker is
+processing right now is skipped, and a call that changed in between (a new recording ingested) is
+left as the newer run stored it. A call that cannot be reprocessed (its recording is gone) keeps its
+previous results and is reported as failed in the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from flows.process import CallOutcome, is_transient_failure, refresh_touched_customers, summarise
+from flows.runners import per_call_runner
+from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
+from flows.stages import analyse, measure, transcribe_source
+from flows.topics import assign_current_topics
+from koe.errors import InputError, KoeError
+from koe.records import CallSource
+from koe.settings import get_settings
+from koe.sources import file_sha256
+from models.calls import claim_call, store_results, worker_identity
+from models.db import ensure_database, transaction, with_retries
+from models.reads import stored_transcript
+from models.tables import Call
+
+Stage = Literal["analysis", "transcribe"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """What a call looked like when it was read, to detect a newer run storing it in between."""
+
+    source: CallSource
+    sha256: str
+    processed_at: datetime | None
+    pii_count: int
+    raw_text: bool
+
+
+def select_calls(session: Session, since: datetime | None) -> list[str]:
+    """Ids of the ``done`` calls to reprocess: all, or those processed at or after ``since``."""
+    query = select(Call.call_id).where(Call.status == "done").order_by(Call.id)
+    if since is not None:
+        query = query.where(Call.processed_at >= since)
+    return list(session.scalars(query))
+
+
+def _snapshot(session: Session, call_id: str, stage: Stage) -> _Snapshot:
+    row = session.scalar(select(Call).where(Call.call_id == call_id).options(selectinload(Call.utterances)))
+    if row is None:
+        raise InputError(f"call {call_id}: no longer in the database; nothing to reprocess")
+    transcript = None
+    audio: Path | None = None
+    sha256 = row.content_sha256
+    if stage == "analysis":
+        transcript = stored_transcript(session, row)
+    else:
+        candidates = [p for p in (row.source_path, row.recording_path) if p]
+        audio = next((Path(p) for p in candidates if Path(p).is_file()), None)
+        if audio is None:
+            where = " or ".join(candidates) or "no path stored"
+            raise InputError(
+                f"call {call_id}: recording not found ({where}); it cannot be re-transcribed. Restore the file,"
+                " or keep copies with KOE_KEEP_RECORDINGS=true; its stored transcript and analysis are kept"
+            )
+        sha256 = file_sha256(audio)
+    source = CallSource(
+        call_id=row.call_id,
+        sha256=sha256,
+        origin=row.source_path or row.call_id,
+        audio_path=audio,
+        customer_id=row.customer_id,
+        agent_id=row.agent_id,
+        started_at=row.started_at,
+        agent_channel=row.agent_channel,
+        attributes=dict(row.attributes or {}),
+        transcript=transcript,
+    )
+    raw = all(u.text is not None for u in row.utterances)
+    return _Snapshot(source, row.content_sha256, row.processed_at, row.pii_count, raw)
+
+
+@task(
+    name="reprocess-call",
+    retries=3,
+    retry_delay_seconds=[1, 4, 10],
+    retry_condition_fn=is_transient_failure,
+    cache_policy=NO_CACHE,
+)
+def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> CallOutcome:
+    """Re-analyse (or re-transcribe and analyse) one stored call and store the new results."""
+    settings = get_settings()
+    url = settings.resolved_database_url
+    logger = get_run_logger()
+
+    def read() -> _Snapshot:
+        with transaction(url) as session:
+            return _snapshot(session, call_id, stage)
+
+    try:
+        snap = with_retries(read)
+        started = time.perf_counter()
+        transcript = transcribe_source(snap.source, settings)
+        metrics = measure(transcript)
+        analysis = analyse(transcript, metrics, settings)
+    except KoeError as exc:
+        if exc.transient:
+            raise
+        logger.warning("call %s not reprocessed: %s", call_id, exc)
+        return CallOutcome(call_id, "failed", str(exc), origin=call_id)
+    if not snap.raw_text:
+        # Only redacted text was stored: the PII found at ingest is no longer visible to the redactor.
+        analysis = dataclasses.replace(analysis, pii_count=max(analysis.pii_count, snap.pii_count))
+
+    def store() -> str:
+        with transaction(url) as session:
+            current = session.execute(
+                select(Call.content_sha256, Call.processed_at).where(Call.call_id == call_id)
+            ).one_or_none()
+            if current is None or tuple(current) != (snap.sha256, snap.processed_at):
+                return "changed"
+            claim = claim_call(session, snap.source, worker=worker, force=True)
+            if claim.outcome != "claimed" or claim.call_pk is None:
+                return claim.outcome
+            topics, model_id = assign_current_topics(session, analysis)
+            store_results(
+                session,
+                claim.call_pk,
+                transcript=transcript,
+                metrics=metrics,
+                analysis=analysis,
+                topics=topics,
+                topic_model_id=model_id,
+                keep_raw_text=settings.raw_text and snap.raw_text,
+                run_id=run_id,
+            )
+            return "stored"
+
+    outcome = with_retries(store)
+    customer = snap.source.customer_id
+    if outcome != "stored":
+        reason = "stored again by another run meanwhile" if outcome == "changed" else outcome
+        return CallOutcome(call_id, "skipped", reason, customer, origin=snap.source.origin)
+    logger.info("call %s reprocessed (%s) in %.1f s", call_id, stage, time.perf_counter() - started)
+    audio_s = transcript.duration_s if stage == "transcribe" else 0.0
+    return CallOutcome(call_id, "processed", customer_id=customer, audio_s=audio_s, origin=snap.source.origin)
+
+
+def _collect(futures: list[PrefectFuture[CallOutcome]], call_ids: list[str]) -> list[CallOutcome]:
+    outcomes: list[CallOutcome] = []
+    for future, call_id in zip(futures, call_ids, strict=True):
+        future.wait()
+        try:
+            outcomes.append(future.result())
+        except Exception as exc:
+            # Retries exhausted or an unexpected error: the stored results are untouched.
+            outcomes.append(CallOutcome(call_id, "failed", f"{type(exc).__name__}: {exc}", origin=call_id))
+    return outcomes
+
+
+@flow(name="reprocess", log_prints=True)
+def reprocess(since: datetime | None = None, stage: Stage = "analysis") -> dict[str, Any]:
+    """Re-run analysis over stored transcripts, or re-transcribe from the recordings.
+
+    Args:
+        since: Only calls processed at or after this time (timezone-aware); default: every done call.
+        stage: ``"analysis"`` re-analyses stored transcripts (rules, lexicons, sentiment, topics,
+            summaries); ``"transcribe"`` also re-transcribes each call from its recording.
+
+    Returns:
+        The run summary (processed, skipped, failed with reasons) with ``run_id`` and
+        ``customers_refreshed``.
+
+    """
+    if stage not in ("analysis", "transcribe"):
+        raise InputError(f"reprocess: stage {stage!r} is not 'analysis' or 'transcribe'")
+    settings = get_settings()
+    url = settings.resolved_database_url
+    ensure_database(url)
+
+    def candidates() -> list[str]:
+        with transaction(url) as session:
+            return select_calls(session, since)
+
+    call_ids = with_retries(candidates)
+    parameters = {"since": since.isoformat() if since else None, "stage": stage}
+    run_id = start_flow_run("reprocess", parameters)
+    try:
+        worker = worker_identity()
+        with per_call_runner(settings) as submit:
+            futures = [
+                submit(reprocess_call, {"call_id": c, "stage": stage, "run_id": run_id, "worker": worker})
+                for c in call_ids
+            ]
+            outcomes = _collect(futures, call_ids)
+        touched = {o.customer_id for o in outcomes if o.outcome == "processed" and o.customer_id}
+        summary = summarise(outcomes, [])
+        summary.update(run_id=run_id, stage=stage, customers_refreshed=refresh_touched_customers(settings, touched))
+    except BaseException as exc:
+        finish_flow_run(run_id, {}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_flow_run(run_id, summary)
+    publish_artifacts(settings)
+    get_run_logger().info(
+        "reprocess (%s): %d processed, %d skipped, %d failed",
+        stage,
+        summary["processed"],
+        summary["skipped"],
+        summary["failed"],
+    )
+    return summary
