@@ -230,8 +230,20 @@ def frame_rms_db(samples: np.ndarray, frame_s: float = 0.05) -> np.ndarray:
 def _check_file(path: Path) -> None:
     if not path.is_file():
         raise AudioDecodeError(f"{path}: no such file; check the path in the manifest or command line")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise AudioDecodeError(f"{path}: the file is empty (0 bytes); {_FIX}")
+    # FFmpeg silently shortens a truncated WAV to what is there, so check the RIFF size field
+    # (0 and 0xFFFFFFFF mean "unknown", written by recorders that stream to disk).
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        declared = int.from_bytes(head[4:8], "little") + 8
+        if 8 < declared < 0xFFFFFFFF and size < declared:
+            raise AudioDecodeError(
+                f"{path}: truncated recording (header says {declared} bytes, file has {size}); "
+                "copy or export the file again"
+            )
 
 
 def _info(path: Path, container: av.container.InputContainer) -> AudioInfo:
@@ -278,7 +290,7 @@ def _quiet_cut(buffer: np.ndarray, limit: int, search: int) -> int:
     if count == 0:
         return limit
     frames = region[:, : count * frame].reshape(region.shape[0], count, frame)
-    energy = np.einsum("cij,cij->j", frames, frames)
+    energy = np.einsum("cij,cij->i", frames, frames)
     return lo + int(np.argmin(energy)) * frame
 
 

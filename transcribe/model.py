@@ -143,7 +143,7 @@ def load_whisper_model(options: ModelOptions) -> WhisperModel:
 def model_label(model: object) -> str:
     """The name a model was loaded under (for ``Transcript.source``), or ``"whisper"`` if unknown."""
     try:
-        return _labels.get(model, "whisper")  # type: ignore[call-overload]
+        return _labels.get(model, "whisper")
     except TypeError:
         return "whisper"
 

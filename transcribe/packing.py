@@ -120,7 +120,7 @@ def unpack_segments(
             continue
         group: list[tuple[int, float, float, str]] = []
         for word in words:
-            piece = pieces[_locate(pieces, starts, (word.start + word.end) / 2)]
+            piece = pieces[_locate(pieces, starts, _anchor(word.start, word.end))]
             start = _call_time(word.start, piece, offset_s)
             end = max(start, _call_time(word.end, piece, offset_s))
             if group and (group[-1][0] != piece.channel or start - group[-1][2] >= split_gap_s):
@@ -132,15 +132,26 @@ def unpack_segments(
     return [seg for seg in out if seg.text]
 
 
+def _anchor(start_s: float, end_s: float) -> float:
+    """The point of a word that decides its chunk: three quarters through it.
+
+    Whisper's DTW word timings give the pause before a word to that word (its start is early),
+    so the first word after a speaker change often *starts* inside the previous chunk; its end
+    is reliable. The middle (faster-whisper's choice) misattributed the first mora of a turn
+    (「や」 of 「やっぱり」) on the sample calls; three quarters did not.
+    """
+    return start_s + 0.75 * (end_s - start_s)
+
+
 def _locate(pieces: Sequence[Piece], starts: list[int], time_s: float) -> int:
     """Index of the piece holding ``time_s`` of the packed stream (the nearest one in a gap)."""
     sample = int(time_s * SAMPLE_RATE)
     index = max(0, bisect.bisect_right(starts, sample) - 1)
     piece = pieces[index]
     following = index + 1
-    if sample >= piece.packed_start + piece.length and following < len(pieces):
-        if pieces[following].packed_start - sample < sample - (piece.packed_start + piece.length):
-            return following
+    past_end = sample - (piece.packed_start + piece.length)
+    if past_end >= 0 and following < len(pieces) and pieces[following].packed_start - sample < past_end:
+        return following
     return index
 
 
