@@ -209,5 +209,8 @@ def drop_bleed_duplicates(
 
 
 def _normalise(text: str) -> str:
+    # Katakana folded to hiragana: the two channels' copies may be written either way (はい/ハイ).
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+    return "".join(
+        chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch for ch in text if unicodedata.category(ch)[0] in "LN"
+    )
