@@ -13,15 +13,17 @@ touched are refreshed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.states import State
+from sqlalchemy.exc import IntegrityError
 
 from flows import progress
 from flows.runners import per_call_runner
@@ -29,7 +31,7 @@ from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import run_stages
 from flows.staging import StagedInput, stage_input
 from flows.topics import assign_current_topics, ensure_topic_model
-from koe.errors import KoeError
+from koe.errors import KoeError, StorageError
 from koe.records import CallSource
 from koe.settings import Settings, get_settings
 from koe.sources import Discovery, SourceOptions, discover
@@ -37,6 +39,7 @@ from models.calls import claim_call, record_failure, record_input_problem, store
 from models.db import ensure_database, transaction, with_retries
 
 Outcome = Literal["processed", "skipped", "failed"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> C
         with transaction(url) as session:
             return claim_call(session, source, worker=worker, force=force)
 
-    result = with_retries(claim)
+    result = retry_unique_races(lambda: with_retries(claim))
     if result.outcome != "claimed":
         return CallOutcome(source.call_id, "skipped", result.outcome, source.customer_id, origin=source.origin)
     started = time.perf_counter()
@@ -124,6 +127,23 @@ def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> C
         audio_s=stages.transcript.duration_s if source.audio_path else 0.0,
         origin=source.origin,
     )
+
+
+def retry_unique_races(operation: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``operation`` again when it lost a unique-key race with another worker.
+
+    Two workers claiming different calls of the same new customer or agent both insert that
+    person, and one commit fails on the primary key (PostgreSQL reports it at once, SQLite after
+    the lock). Run again, the loser finds the row and goes on; a call row inserted by the other
+    worker is then seen as ``busy`` or ``unchanged``.
+    """
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except StorageError as exc:
+            if attempt == attempts - 1 or not isinstance(exc.__cause__, IntegrityError):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _fail(url: str, source: CallSource, error: str, run_id: int | None, transient: bool = False) -> None:

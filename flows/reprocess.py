@@ -27,7 +27,13 @@ from prefect.futures import PrefectFuture
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from flows.process import CallOutcome, is_transient_failure, refresh_touched_customers, summarise
+from flows.process import (
+    CallOutcome,
+    is_transient_failure,
+    refresh_touched_customers,
+    retry_unique_races,
+    summarise,
+)
 from flows.runners import per_call_runner
 from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import analyse, measure, transcribe_source
@@ -154,7 +160,7 @@ def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> Call
             )
             return "stored"
 
-    outcome = with_retries(store)
+    outcome = retry_unique_races(lambda: with_retries(store))
     customer = snap.source.customer_id
     if outcome != "stored":
         reason = "stored again by another run meanwhile" if outcome == "changed" else outcome
