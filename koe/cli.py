@@ -99,8 +99,11 @@ def _audio_seconds(path: Path | None) -> float:
         return 0.0
 
 
-def run_ingest(path: Path, *, manifest: Path | None, force: bool, show_progress: bool) -> dict[str, Any]:
-    """Run the ``process_calls`` flow on ``path`` with an optional progress bar; returns the summary."""
+def run_ingest(path: str, *, manifest: Path | None, force: bool, show_progress: bool) -> dict[str, Any]:
+    """Run the ``process_calls`` flow on ``path`` with an optional progress bar; returns the summary.
+
+    ``path`` is a local folder or file, or an fsspec URL (the flow stages remote files locally).
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     _prefect_defaults()
@@ -110,9 +113,12 @@ def run_ingest(path: Path, *, manifest: Path | None, force: bool, show_progress:
 
     settings = _settings()
     _database(settings)
-    found = discover(path, SourceOptions(manifest=manifest, default_agent_channel=settings.default_agent_channel))
-    seconds = {s.call_id: _audio_seconds(s.audio_path) for s in found.sources}
-    total_audio_min = sum(seconds.values()) / 60.0
+    seconds: dict[str, float] = {}
+    total_calls: int | None = None
+    if "://" not in path:
+        found = discover(Path(path), SourceOptions(manifest=manifest, default_agent_channel=settings.default_agent_channel))
+        seconds = {s.call_id: _audio_seconds(s.audio_path) for s in found.sources}
+        total_calls = len(found.sources) + len(found.problems)
     bar = Progress(
         TextColumn("[bold]koe ingest[/]"),
         BarColumn(),
@@ -125,15 +131,17 @@ def run_ingest(path: Path, *, manifest: Path | None, force: bool, show_progress:
     state = {"audio": 0.0}
 
     def on_event(event: str, payload: Any) -> None:
-        if event == "call":
+        if event == "start" and total_calls is None:
+            bar.update(task_id, total=payload)
+        elif event == "call":
             state["audio"] += seconds.get(payload.call_id, 0.0) / 60.0
             bar.update(task_id, advance=1, audio=state["audio"])
 
     with bar:
-        task_id = bar.add_task("ingest", total=len(found.sources) + len(found.problems), audio=0.0, total_audio=total_audio_min)
+        task_id = bar.add_task("ingest", total=total_calls, audio=0.0, total_audio=sum(seconds.values()) / 60.0)
         stop = progress.listen(on_event)
         try:
-            summary = process_calls(str(path), str(manifest) if manifest else None, force)
+            summary = process_calls(path, str(manifest) if manifest else None, force)
         finally:
             stop()
     return summary
@@ -150,7 +158,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="Folder of recordings (optional manifest.csv) or a transcript .jsonl.")],
+    path: Annotated[
+        str, typer.Argument(help="Folder of recordings (optional manifest.csv), a transcript .jsonl, or an fsspec URL.")
+    ],
     manifest: Annotated[Path | None, typer.Option(help="Manifest CSV or JSONL (default: manifest.csv in the folder).")] = None,
     force: Annotated[bool, typer.Option(help="Reprocess every call, changed or not.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
@@ -175,7 +185,7 @@ def demo() -> None:
     if not SAMPLES_DIR.is_dir():
         _fail(KoeError(f"{SAMPLES_DIR}: bundled sample calls are missing; reinstall koe from a full checkout"))
     try:
-        summary = run_ingest(SAMPLES_DIR, manifest=None, force=False, show_progress=True)
+        summary = run_ingest(str(SAMPLES_DIR), manifest=None, force=False, show_progress=True)
     except KoeError as exc:
         _fail(exc)
     _print_summary(summary)
