@@ -1,0 +1,90 @@
+"""The FastAPI application: ``create_app(settings)``; ``koe serve`` runs it with uvicorn.
+
+Nothing connects to the database at import time or in ``create_app``: the engine is created lazily
+from ``settings.resolved_database_url`` and the schema is brought up to date on startup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from api import pages
+from api.auth import Authenticator
+from api.cache import ReportCache
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.pipeline import PipelineRunner
+from api.routes import calls, customers, pipeline, reports
+from api.schemas import Health
+from koe import PIPELINE_VERSION, __version__
+from koe.settings import Settings, get_settings
+from models.db import ensure_database, load_sessionmaker
+
+HERE = Path(__file__).parent
+DESCRIPTION = """\
+koe (声): Japanese customer-support calls in, Voice-of-Customer insight out.
+
+Authenticate with `Authorization: Bearer <key>` (`koe keys create --role manager|csm|data`).
+Roles: **manager** reads everything (reports, customers, calls, runs); **csm** reads customers,
+calls and briefs; **data** does everything, including starting pipeline runs. Errors are
+`{"error": {"code", "message", "field"?}}`. Text is redacted unless `KOE_RAW_TEXT` is on and the
+role is data.
+"""
+
+
+def create_app(settings: Settings | None = None, *, report_cache_s: float | None = None) -> FastAPI:
+    """Build koe's service.
+
+    Args:
+        settings: koe's settings; default: :func:`koe.settings.get_settings`.
+        report_cache_s: Seconds aggregate reports are cached (default :data:`api.cache.TTL_S`; 0 = off).
+
+    Returns:
+        The FastAPI app: JSON API, pages under ``/ui``, static files under ``/static``.
+
+    """
+    settings = settings or get_settings()
+    url = settings.resolved_database_url
+    cache = ReportCache() if report_cache_s is None else ReportCache(report_cache_s)
+    runner = PipelineRunner(url, on_finish=cache.clear)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(ensure_database, url)
+        yield
+        await run_in_threadpool(runner.shutdown)
+
+    app = FastAPI(
+        title="koe",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.koe = AppState(
+        settings=settings,
+        sessions=load_sessionmaker(url),
+        auth=Authenticator(url),
+        cache=cache,
+        runner=runner,
+    )
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    pages.configure_templates(app.state.templates)
+    install_error_handlers(app)
+
+    @app.get("/health", response_model=Health, tags=["health"], summary="Liveness (no key needed)")
+    def health() -> Health:
+        """Always ``ok`` while the process serves requests; reveals nothing about the data."""
+        return Health(version=__version__, pipeline_version=PIPELINE_VERSION)
+
+    for module in (calls, customers, reports, pipeline):
+        app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app

@@ -1,0 +1,90 @@
+"""Request-scoped dependencies: the app's state, a database session, the authenticated caller."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.auth import Authenticator, Permission, Principal, check
+from api.cache import ReportCache
+from api.pipeline import PipelineRunner
+from koe.errors import ConfigError
+from koe.settings import Settings
+from models.db import translate_db_error
+
+
+@dataclass(slots=True)
+class AppState:
+    """Everything the routes share, built by ``create_app`` (no connection is opened before startup)."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    auth: Authenticator
+    cache: ReportCache
+    runner: PipelineRunner
+
+
+def get_state(request: Request) -> AppState:
+    """The app's shared state."""
+    state: AppState = request.app.state.koe
+    return state
+
+
+def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    """A read session for one request; database errors become koe's storage errors."""
+    session = state.sessions()
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise translate_db_error(exc, state.settings.resolved_database_url) from exc
+    finally:
+        session.close()
+
+
+def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
+    """The authenticated caller (401 through the error handler when there is none)."""
+    principal = state.auth.authenticate(request)
+    request.state.principal = principal
+    return principal
+
+
+def require(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only callers whose role grants ``permission``."""
+
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        check(principal, permission)
+        return principal
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    return dependency
+
+
+def raw_text_allowed(principal: Principal, state: AppState) -> bool:
+    """Unredacted text only when ``KOE_RAW_TEXT`` is on and the role may see it."""
+    return state.settings.raw_text and principal.can(Permission.RAW_TEXT)
+
+
+DB = Annotated[Session, Depends(get_db)]
+State = Annotated[AppState, Depends(get_state)]
+
+
+def summaries() -> ModuleType:
+    """``models.summaries`` (the insights stage's reads), imported when first needed.
+
+    Raises:
+        ConfigError: when this installation has no customer summaries yet.
+
+    """
+    try:
+        return importlib.import_module("models.summaries")
+    except ModuleNotFoundError as exc:
+        raise ConfigError("customer summaries are not available in this koe installation (models.summaries)") from exc

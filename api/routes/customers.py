@@ -1,0 +1,42 @@
+"""Customers: ranked by churn risk or last contact, their summaries and the CSM brief."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from api.auth import Permission, Principal
+from api.deps import DB, require, summaries
+from api.routes import NOT_FOUND, REFUSALS
+from api.schemas import CustomerBrief, CustomerDetail, CustomerPage
+
+router = APIRouter(prefix="/customers", tags=["customers"], responses=REFUSALS)
+CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS))]
+CustomerId = Annotated[str, Path(max_length=128, examples=["C-1001"])]
+
+
+@router.get("", response_model=CustomerPage, summary="Customers ranked by churn risk or last contact")
+def get_customers(
+    db: DB,
+    _: CustomerReader,
+    order: Literal["churn_risk", "last_contact"] = "churn_risk",
+    level: Literal["low", "medium", "high"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> CustomerPage:
+    """Customers with their churn level and top reason; pass ``next_cursor`` back as ``cursor``."""
+    items, next_cursor = summaries().list_customers(db, order=order, level=level, limit=limit, cursor=cursor)
+    return CustomerPage.model_validate({"items": items, "next_cursor": next_cursor})
+
+
+@router.get("/{customer_id}", response_model=CustomerDetail, responses=NOT_FOUND, summary="A customer's VOC summary")
+def get_customer(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerDetail:
+    """Churn risk with reasons and evidence, effort, tags, repeat contacts, topics, open issues."""
+    return CustomerDetail.model_validate(summaries().customer_detail(db, customer_id))
+
+
+@router.get("/{customer_id}/brief", response_model=CustomerBrief, responses=NOT_FOUND, summary="The CSM brief")
+def get_customer_brief(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerBrief:
+    """What to know before calling: risk and why, open issues, recent effort with quotes, last call."""
+    return CustomerBrief.model_validate(summaries().customer_brief(db, customer_id))
