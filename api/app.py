@@ -21,7 +21,7 @@ from api.cache import ReportCache
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.pipeline import PipelineRunner
-from api.routes import calls, customers, pipeline, reports
+from api.routes import calls, customers, pipeline, privacy, reports
 from api.schemas import Health
 from koe import PIPELINE_VERSION, __version__
 from koe.settings import Settings, get_settings
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
 
     for module in (calls, customers, reports, pipeline):
         app.include_router(module.router)
+    app.include_router(privacy.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
