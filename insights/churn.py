@@ -12,9 +12,11 @@ Factor                 Weight  Signal (0-1)
 =====================  ======  =========================================================================
 churn_intent           1.2     decayed age of the newest ``churn_intent`` tag (解約・乗り換えの意向)
 unresolved_issues      0.6     sum of the decayed ages of open issues / 2, at most 1
-worsening_sentiment    0.5     −(sentiment trend per call) / 0.2, at most 1; at least 0.5 when the last
-                               call ended ``worsening`` or ``negative``
-rising_effort          0.4     (effort trend, points per call) / 10, at most 1
+worsening_sentiment    0.5     the largest of −(sentiment trend per call) / 0.2, −(recent mean
+                               sentiment) / 0.5, and 0.5 when the last call ended ``worsening`` or
+                               ``negative``; at most 1
+rising_effort          0.4     the larger of (effort trend, points per call) / 10 and (recent mean
+                               effort − 30) / 40; at most 1 (high effort that stays high counts too)
 repeat_contacts        0.5     repeats within 7 days in the last 90 days (same topic 1, other 0.5) / 2
 escalations            0.4     calls with ``escalation_request`` in the last 90 days / 2, at most 1
 contact_frequency      0.3     (contacts in the last 30 days − 1) / 4, between 0 and 1
@@ -212,6 +214,8 @@ def factor_signals(summary: CustomerSummary, *, half_life_days: float = 60.0) ->
 
     trend = summary.sentiment_trend
     worsening = _clip(-trend / 0.2) if trend is not None else 0.0
+    if summary.recent_sentiment is not None:
+        worsening = max(worsening, _clip(-summary.recent_sentiment / 0.5))
     last = summary.last_call
     if last is not None and last.trajectory in ("worsening", "negative"):
         worsening = max(worsening, 0.5)
@@ -233,7 +237,10 @@ def factor_signals(summary: CustomerSummary, *, half_life_days: float = 60.0) ->
     )
     signals["rising_effort"] = FactorSignal(
         "rising_effort",
-        _clip(effort_trend / 10) if effort_trend is not None else 0.0,
+        max(
+            _clip(effort_trend / 10) if effort_trend is not None else 0.0,
+            _clip(((summary.effort_index or 0.0) - 30) / 40),
+        ),
         _quotes(effort_items),
         f"傾き {effort_trend:+.1f} 点/通話" if effort_trend is not None else "",
     )
