@@ -7,9 +7,7 @@ HTTP-only, ``SameSite=Strict`` cookie (``Secure`` when ``KOE_SECURE_COOKIES``).
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -20,30 +18,15 @@ from fastapi.templating import Jinja2Templates
 from api import charts
 from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
 from api.deps import DB, State, get_principal, raw_text_allowed, require, summaries
+from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
 from koe.errors import AuthError
 from models.reads import call_detail
 from models.reports import list_calls, topic_report
 
 router = APIRouter(prefix="/ui", include_in_schema=False, default_response_class=HTMLResponse)
 
-LEVEL_LABELS = {"high": "高", "medium": "中", "low": "低"}
 SPEAKER_LABELS = {"agent": "オペレーター", "customer": "お客様", "unknown": "話者不明"}
 GRANULARITY_LABELS = {"day": "日", "week": "週", "month": "月"}
-
-
-def tag_label(tag: str) -> str:
-    """Plain Japanese label of a tag id (falls back to the id)."""
-    return str(summaries_labels().get(tag, tag))
-
-
-@lru_cache(maxsize=1)
-def summaries_labels() -> dict[str, str]:
-    """Tag labels from ``insights.labels`` (the insights stage owns the wording); ids if it is absent."""
-    try:
-        labels = importlib.import_module("insights.labels")
-    except ModuleNotFoundError:
-        return {}
-    return dict(getattr(labels, "TAG_LABELS", {}))
 
 
 def configure_templates(templates: Jinja2Templates) -> None:
@@ -55,7 +38,9 @@ def configure_templates(templates: Jinja2Templates) -> None:
     env.filters["num"] = lambda v, d=2: "-" if v is None else f"{float(v):.{d}f}"
     env.filters["date"] = lambda v: (v or "")[:10] if isinstance(v, str) else "-"
     env.filters["datetime"] = lambda v: (v or "").replace("T", " ")[:16] if isinstance(v, str) else "-"
+    env.filters["factor_label"] = factor_label
     env.globals["LEVEL_LABELS"] = LEVEL_LABELS
+    env.globals["TRAJECTORY_LABELS"] = TRAJECTORY_LABELS
     env.globals["SPEAKER_LABELS"] = SPEAKER_LABELS
     env.globals["LANE_NAMES"] = charts.LANE_NAMES
     env.globals["quote"] = quote

@@ -30,6 +30,7 @@ from models.calls import claim_call, store_results
 from models.db import transaction
 from models.keys import create_key
 from models.runs import start_run
+from models.summaries import refresh_summaries
 from models.topics import TopicDraft, save_topic_model
 
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -161,4 +162,6 @@ def seed(url: str, *, recordings: Path | None = None, keep_raw_text: bool = True
                 keep_raw_text=keep_raw_text,
                 run_id=run_id,
             )
+    with transaction(url) as session:
+        refresh_summaries(session, sorted({c[1] for c in CALLS}), now=START + timedelta(days=20))
     return Seeded(keys, tuple(c[0] for c in CALLS), recordings)
