@@ -37,7 +37,7 @@ import json
 import random
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -151,14 +151,15 @@ class Event:
     note: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RenderedCall:
+    """A call as written to disk, with what its reference files need."""
+
     script: CallScript
     utterances: list[PlacedUtterance]
     events: list[Event]
     duration_s: float
     audio_path: Path
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- dialogues -------------------------------------------------------------------------------
@@ -355,7 +356,9 @@ def derive_events(placed: list[PlacedUtterance]) -> list[Event]:
                 events.append(Event("backchannel", p.start_s, p.end_s, p.turn.speaker, p.turn.text))
             elif overlap >= OVERTALK_MIN_S:
                 end = round(p.start_s + overlap, 3)
-                events.append(Event("overtalk", p.start_s, end, p.turn.speaker, "started by " + p.turn.speaker))
+                events.append(
+                    Event("overtalk", p.start_s, end, p.turn.speaker, "started by " + p.turn.speaker)
+                )
         if p.end_s >= speech_end:
             speech_end, last_speaker = p.end_s, p
     for p in placed:
@@ -378,6 +381,7 @@ def encode(audio: np.ndarray, path: Path, fmt: AudioFormat) -> None:
     bit_rate = fmt.bit_rate if fmt.bit_rate is None or layout == "stereo" else fmt.bit_rate * 3 // 4
     with av.open(str(path), "w", format=fmt.container, options={"fflags": "+bitexact"}) as out:
         stream = out.add_stream(fmt.codec, rate=fmt.sample_rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         stream.codec_context.format = fmt.sample_format
         stream.codec_context.flags |= av.codec.context.Flags.bitexact
         if bit_rate:
@@ -491,7 +495,9 @@ def _update_readme(calls: list[RenderedCall]) -> None:
     pattern = re.compile(r"(<!-- calls:start -->\n).*?(<!-- calls:end -->)", re.S)
     if not pattern.search(text):
         raise ValueError(f"{README_PATH}: add the <!-- calls:start --> / <!-- calls:end --> markers")
-    README_PATH.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text), encoding="utf-8")
+    README_PATH.write_text(
+        pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text), encoding="utf-8"
+    )
 
 
 def _describe(e: Event) -> str:
