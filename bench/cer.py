@@ -4,8 +4,8 @@
     .venv/bin/python bench/cer.py --from var/bench/transcripts.json   # reuse bench/transcribe.py's run
 
 CER = Levenshtein distance (substitutions + deletions + insertions, in characters) / reference
-characters, after NFKC normalisation (full/half width) and removing everything that is not a
-letter or digit (punctuation, spaces, symbols). Per speaker, the speaker's utterances are joined
+characters, after NFKC normalisation (full/half width), case folding and removing everything that
+is not a letter or digit (punctuation, spaces, symbols). Per speaker, the speaker's utterances are joined
 in time order on both sides; mono calls (every utterance ``unknown``) are scored on the whole
 call only. The "all" row sums edits and reference characters over the calls (micro average).
 """
@@ -26,8 +26,8 @@ DEFAULT_CALLS = ROOT / "samples" / "calls"
 
 
 def normalise(text: str) -> str:
-    """NFKC text with only letters and digits kept."""
-    text = unicodedata.normalize("NFKC", text)
+    """NFKC, case-folded text with only letters and digits kept."""
+    text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
