@@ -140,7 +140,7 @@ def free_port() -> int:
 
 def serve(url: str, data_dir: str, port: int) -> None:
     """Run the service on 127.0.0.1:``port`` (in a child process)."""
-    uvicorn.run(create_app(Settings(database_url=url, data_dir=Path(data_dir))), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(Settings(database_url=url, data_dir=Path(data_dir))), host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=60)
 
 
 def wait_until_up(url: str, timeout_s: float = 60.0) -> None:
@@ -173,10 +173,13 @@ async def hammer(base: str, key: str, paths: Callable[[random.Random], str], cli
         nonlocal errors
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            response = await client.get(paths(rng))
+            try:
+                response = await client.get(paths(rng))
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
             latencies.append((time.perf_counter() - t0) * 1000)
-            if response.status_code != 200:
-                errors += 1
+            errors += not ok
 
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30) as client:
         begun = time.perf_counter()
