@@ -29,7 +29,13 @@ calls_app = typer.Typer(help="Look at processed calls.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage koe's database.", no_args_is_help=True)
 sentiment_app = typer.Typer(help="Sentiment models.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customer summaries, churn risk and briefs.", no_args_is_help=True)
+topics_app = typer.Typer(help="Topic reports.", no_args_is_help=True)
+churn_app = typer.Typer(help="Churn models.", no_args_is_help=True)
 app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(customers_app, name="customers")
+app.add_typer(topics_app, name="topics")
+app.add_typer(churn_app, name="churn")
 app.add_typer(calls_app, name="calls")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
@@ -193,7 +199,12 @@ def demo() -> None:
 
     console.print(
         f"\nStored in {describe_url(settings.resolved_database_url)['url']}.\n"
-        "Next:  koe calls show <call_id> --json      one call, with metrics, tags and topics\n"
+        "Next:\n"
+        "  koe customers list                   customers ranked by churn risk, with the top reason\n"
+        "  koe customers brief <customer_id>    what to know before calling that customer\n"
+        "  koe calls show <call_id>             one call: transcript (redacted), tags, metrics\n"
+        "  koe topics report                    what customers call about, week by week\n"
+        "  koe keys create --role manager       then `koe serve` and open http://127.0.0.1:8000/\n"
     )
 
 
@@ -280,6 +291,222 @@ def sentiment_train(
         f"sentiment model {stored.version}: {report.n_texts} texts {report.class_counts}, "
         f"cross-validated accuracy {report.cv_accuracy:.3f} ± {report.cv_accuracy_std:.3f} ({report.folds} folds)"
     )
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON (same shape as the API).")]
+
+
+def _read(settings: Settings, reader: Any) -> Any:
+    """Run ``reader(session)`` in a transaction, turning koe errors into a clean exit."""
+    from models.db import transaction
+
+    try:
+        with transaction(_database(settings)) as session:
+            return reader(session)
+    except KoeError as exc:
+        _fail(exc)
+
+
+@customers_app.command("show")
+def customers_show(customer_id: str, as_json: JsonOption = False) -> None:
+    """Show a customer's summary: contacts, repeat contacts, topics, tags, effort, churn risk and why."""
+    from models.summaries import customer_detail
+
+    detail = _read(_settings(), lambda session: customer_detail(session, customer_id))
+    if as_json:
+        print_json(detail)
+        return
+    risk = detail["churn_risk"]
+    console.print(
+        f"[bold]{detail['customer_id']}[/] calls={detail['call_count']} churn risk {risk['level']} ({risk['score']:.2f})",
+        highlight=False,
+    )
+    for reason in risk["reasons"]:
+        console.print(f"  {reason['factor']}: +{reason['contribution']:.2f}", highlight=False)
+
+
+@customers_app.command("brief")
+def customers_brief(customer_id: str, as_json: JsonOption = False) -> None:
+    """What to know before calling this customer: risk and why, open issues, recent effort with quotes."""
+    from models.summaries import customer_brief
+
+    brief = _read(_settings(), lambda session: customer_brief(session, customer_id))
+    print_json(brief) if as_json else console.print_json(data=brief)
+
+
+@customers_app.command("list")
+def customers_list(
+    order: Annotated[str, typer.Option(help="churn_risk or last_contact.")] = "churn_risk",
+    level: Annotated[str | None, typer.Option(help="Only this risk level: low, medium or high.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    cursor: Annotated[str | None, typer.Option(help="Cursor from the previous page.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Customers ranked by churn risk (or by last contact), with level and top reason."""
+    from models.summaries import list_customers
+
+    if order not in ("churn_risk", "last_contact"):
+        _fail(KoeError(f"--order {order!r} must be churn_risk or last_contact"))
+    items, next_cursor = _read(
+        _settings(),
+        lambda session: list_customers(session, order=order, level=level, limit=limit, cursor=cursor),  # type: ignore[arg-type]
+    )
+    if as_json:
+        print_json({"items": items, "next_cursor": next_cursor})
+        return
+    for item in items:
+        console.print(
+            f"{item['customer_id']:>12}  {item['churn_risk']['level']:>6} {item['churn_risk']['score']:.2f}  "
+            f"{item.get('top_reason_label') or ''}",
+            highlight=False,
+        )
+
+
+@customers_app.command("export")
+def customers_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: standard output).")] = None,
+) -> None:
+    """Export every customer summary with its churn score and top reasons, for CRMs and BI tools."""
+    import csv
+
+    from models.summaries import export_customers
+
+    if fmt not in ("csv", "jsonl"):
+        _fail(KoeError(f"--format {fmt!r} must be csv or jsonl"))
+    rows = _read(_settings(), lambda session: list(export_customers(session)))
+    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        elif rows:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in row.items()})
+    finally:
+        if output:
+            handle.close()
+    console.print(f"exported {len(rows)} customers")
+
+
+@customers_app.command("forget")
+def customers_forget(
+    customer_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase everything koe holds about a customer (APPI): calls, texts, scores, search entries, copies."""
+    from models.db import transaction
+    from models.privacy import compact_storage, forget_customer
+
+    settings = _settings()
+    if not yes and not typer.confirm(f"Erase every trace of customer {customer_id}?"):
+        raise typer.Exit(1)
+    try:
+        url = _database(settings)
+        with transaction(url) as session:
+            report = forget_customer(session, customer_id, data_dir=settings.data_dir)
+        compact_storage(url)
+    except KoeError as exc:
+        _fail(exc)
+    print_json(report)
+
+
+@app.command()
+def purge(
+    days: Annotated[int | None, typer.Option(min=1, help="Retention in days (default: KOE_RETENTION_DAYS).")] = None,
+) -> None:
+    """Purge raw text and recordings older than the retention limit; aggregate reports are kept."""
+    from datetime import UTC, datetime
+
+    from models.db import transaction
+    from models.privacy import compact_storage, purge_expired
+
+    settings = _settings()
+    retention = days or settings.retention_days
+    if retention is None:
+        _fail(KoeError("no retention limit: pass --days N or set KOE_RETENTION_DAYS"))
+        return
+    try:
+        url = _database(settings)
+        with transaction(url) as session:
+            report = purge_expired(session, retention_days=retention, now=datetime.now(UTC), data_dir=settings.data_dir)
+        compact_storage(url)
+    except KoeError as exc:
+        _fail(exc)
+    print_json(report)
+
+
+@topics_app.command("report")
+def topics_report(
+    since: Annotated[str | None, typer.Option(help="ISO 8601 start (inclusive).")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO 8601 end (exclusive).")] = None,
+    granularity: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+    as_json: JsonOption = False,
+) -> None:
+    """Per topic: volume, share, weekly trend, sentiment, effort, top tags and quotes."""
+    from koe.sources import parse_started_at
+    from models.reports import topic_report
+
+    if granularity not in ("day", "week", "month"):
+        _fail(KoeError(f"--granularity {granularity!r} must be day, week or month"))
+    try:
+        start, end = parse_started_at(since, "--since"), parse_started_at(until, "--until")
+    except KoeError as exc:
+        _fail(exc)
+    report = _read(
+        _settings(),
+        lambda session: topic_report(session, since=start, until=end, granularity=granularity),  # type: ignore[arg-type]
+    )
+    if as_json:
+        print_json(report)
+        return
+    for topic in report["topics"]:
+        console.print(
+            f"{topic['topic_id']:>3} {topic['label']:<30} calls={topic['volume']} share={topic['share']:.0%}",
+            highlight=False,
+        )
+
+
+@churn_app.command("train")
+def churn_train(
+    labels: Annotated[Path, typer.Option(help="CSV with customer_id,churned (1/0, true/false).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Fit a calibrated churn model on known outcomes, report cross-validated ROC AUC, and rescore everyone."""
+    from flows.insights import refresh_customers
+    from models.summaries import all_customer_ids, train_churn_from_csv
+
+    settings = _settings()
+    report = _read(settings, lambda session: train_churn_from_csv(session, labels))
+    ids = _read(settings, all_customer_ids)
+    try:
+        report["customers_rescored"] = refresh_customers(settings, ids)
+    except KoeError as exc:
+        _fail(exc)
+    if as_json:
+        print_json(report)
+        return
+    console.print_json(data=report)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default: KOE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: KOE_PORT).")] = None,
+) -> None:
+    """Serve the JSON API and the pages (topic report, customers, calls)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    try:
+        _database(settings)
+    except KoeError as exc:
+        _fail(exc)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 def main() -> None:

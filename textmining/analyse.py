@@ -21,7 +21,7 @@ from koe.records import CallAnalysis, CallMetrics, Transcript, UtteranceAnalysis
 from textmining.categories import CategoryRules, find_categories, load_category_rules
 from textmining.effort import effort_index
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers
-from textmining.pii import redact
+from textmining.pii import redact, strip_placeholders
 from textmining.sentiment import LexiconScorer, SentimentScorer, score_label, summarise_sentiment
 from textmining.tags import MinedUtterance, TagRules, find_tags, hold_tags, load_tag_rules
 from textmining.tokens import content_tokens, load_tagger, tokenize
@@ -151,7 +151,7 @@ def analyse_call(
             )
         )
         redacted_texts.append(redaction.text)
-        token_lists.append(content_tokens(mining, tagger=tagger))
+        token_lists.append(content_tokens(strip_placeholders(mining), tagger=tagger))
     scores = resources.scorer.score([m.text for m in mined]) if mined else []
     utterances = tuple(
         UtteranceAnalysis(

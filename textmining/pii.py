@@ -276,3 +276,20 @@ def redact(text: str, *, tagger: Any = None) -> RedactionResult:
         pos = end
     out.append(text[pos:])
     return RedactionResult(text="".join(out), spans=tuple(spans))
+
+
+# Later normalisation (NFKC in strip_fillers) may fold ［］ to [], so both widths are matched.
+_PLACEHOLDER_RE = re.compile(
+    "[［\\[](?:"
+    + "|".join(re.escape(p.strip("［］")) for p in sorted(set(PLACEHOLDERS.values()), key=len, reverse=True))
+    + ")[］\\]]"
+)
+
+
+def strip_placeholders(text: str) -> str:
+    """Replace PII placeholders with a pause mark, for topic mining.
+
+    A placeholder says *that* something was redacted, not what the call is about: tokenised, it would
+    make 「氏名」 or 「メールアドレス」 a top topic term in every call where a name was spoken.
+    """
+    return _PLACEHOLDER_RE.sub("、", text)

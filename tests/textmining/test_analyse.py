@@ -49,6 +49,9 @@ def test_analyse_call(resources) -> None:  # type: ignore[no-untyped-def]
     for text in [h.evidence for h in result.tags] + [u.redacted_text for u in result.utterances]:
         assert "山田" not in text and "佐藤" not in text and "5678" not in text
     assert "山田" not in result.document_tokens
+    # placeholders say that something was redacted, not what the call is about
+    assert not {"氏名", "電話番号", "番号"} & set(result.document_tokens)
+    assert "解約" in result.document_tokens
 
 
 def test_rules_version_follows_content(tmp_path: Path, resources) -> None:  # type: ignore[no-untyped-def]
