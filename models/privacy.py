@@ -26,6 +26,7 @@ addresses. A deployment that must drop every word of old calls forgets the custo
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -108,7 +109,7 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
         session.delete(customer)
     session.flush()
     paths = [p for row in calls for p in (row.recording_path, row.source_path) if p]
-    counts["files"] = _delete_copies(paths, data_dir)
+    counts["files"] = _delete_copies(paths, data_dir) + _scrub_staged_transcripts(data_dir, customer_id)
     return counts
 
 
@@ -135,7 +136,7 @@ def _drop_run_failures(session: Session, call_ids: set[str]) -> int:
     if not call_ids:
         return 0
     removed = 0
-    for run in session.scalars(select(PipelineRun).where(PipelineRun.failures != [])):
+    for run in session.scalars(select(PipelineRun)):
         kept = [f for f in run.failures if not (isinstance(f, dict) and f.get("call_id") in call_ids)]
         if len(kept) != len(run.failures):
             removed += len(run.failures) - len(kept)
@@ -163,6 +164,39 @@ def _delete_copies(paths: Iterable[str], data_dir: Path) -> list[str]:
                 deleted.append(str(candidate))
                 break
     return deleted
+
+
+def _scrub_staged_transcripts(data_dir: Path, customer_id: str) -> list[str]:
+    """Rewrite staged transcript files without the customer's lines; returns the files changed.
+
+    A staged JSONL (an fsspec inbox mirrored under ``data_dir/staging``) holds many customers'
+    calls, so it is rewritten (atomically) rather than deleted.
+    """
+    changed: list[str] = []
+    root = data_dir / "staging"
+    if not root.is_dir():
+        return changed
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in (".jsonl", ".ndjson") or not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines(keepends=True)
+        kept = [line for line in lines if not _mentions_customer(line, customer_id)]
+        if len(kept) != len(lines):
+            tmp = path.with_name(f".{path.name}.forget")
+            tmp.write_text("".join(kept), encoding="utf-8")
+            os.replace(tmp, path)
+            changed.append(str(path))
+    return changed
+
+
+def _mentions_customer(line: str, customer_id: str) -> bool:
+    if customer_id not in line:
+        return False
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError:
+        return True  # a broken line that names the customer: drop it too
+    return not isinstance(obj, dict) or str(obj.get("customer_id")) == customer_id
 
 
 def purge_expired(session: Session, *, retention_days: int, now: datetime, data_dir: Path) -> dict[str, Any]:
