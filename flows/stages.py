@@ -36,15 +36,15 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
         agent_channel=source.agent_channel,
         language=settings.language,
         beam_size=settings.beam_size,
+        hotwords=settings.vocabulary,
     )
     return transcribe_call(source.audio_path, model=model, options=options)
 
 
 def measure(transcript: Transcript) -> CallMetrics:
     """Conversation metrics, with speaking rates from fugashi's kana readings."""
-    from transcribe.metrics import compute_metrics
-
     from textmining.tokens import count_morae
+    from transcribe.metrics import compute_metrics
 
     return compute_metrics(transcript, count_morae=count_morae)
 

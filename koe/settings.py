@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     beam_size: int = Field(5, ge=1, le=20)
     cpu_threads: int = Field(0, ge=0, description="CTranslate2 threads; 0 lets it choose.")
+    vocabulary: str | None = Field(
+        None, description="Words Whisper should expect (product, plan and company names), space-separated."
+    )
 
     # --- text mining ---------------------------------------------------------------------
     tag_rules: Path | None = Field(None, description="Effort/frustration rules YAML; default: bundled.")

@@ -120,6 +120,7 @@ class TranscribeOptions:
     bleed: BleedOptions = field(default_factory=BleedOptions)
     same_channel_db: float = 40.0
     window_s: float = 600.0
+    hotwords: str | None = None
 
 
 @dataclass(slots=True)
@@ -246,6 +247,7 @@ def _transcribe_pieces(
         word_timestamps=options.word_timestamps,
         condition_on_previous_text=options.condition_on_previous_text,
         vad_filter=False,
+        hotwords=options.hotwords,
     )
     found = list(segments)  # consume faster-whisper's lazy generator inside the stage
     return unpack_segments(found, pieces, offset_s=window.start_s, split_gap_s=options.split_gap_s)
