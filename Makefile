@@ -22,11 +22,13 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/koe serve
 
-# Browser tests drive Debian's Chromium (a test tool's own browser download does not work offline).
+# Browser tests drive Debian's Chromium (a test tool's own browser download does not work offline),
+# with Noto CJK so Japanese pages render (and screenshot) with real glyphs.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
-	  else echo "!! chromium is not installed and this is not root: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+	@if command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "!! chromium/fonts-noto-cjk missing and not root: browser tests will be skipped (sudo apt-get install chromium fonts-noto-cjk)"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
