@@ -8,6 +8,7 @@ an error naming the file (and row or line) and what to do.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -208,5 +209,5 @@ def test_bad_recordings_fail_alone_and_the_run_completes(koe_env: str, tmp_path:
     texts = [text for _, _, text in same]
     assert len(texts) == len(set(texts)), same
     starts = sorted(start for _, start, _ in same)
-    assert all(b - a > 0.2 for a, b in zip(starts, starts[1:], strict=False)), same
+    assert all(b - a > 0.2 for a, b in itertools.pairwise(starts)), same
     assert summary["processed"] == 3 and summary["failed"] == 6
