@@ -28,6 +28,8 @@ def tags_of(text: str, speaker: str = "customer") -> set[str]:
 
 POSITIVE = [
     ("repeat_contact", "前にも同じことで電話したんですけど"),
+    ("repeat_contact", "選手も電話したんですが まだネットが切れるんですよ"),  # ASR slip of 先週
+    ("repeat_contact", "昨日もお電話させていただいたんですけど"),
     ("repeat_contact", "せんしゅうもといあわせたんですが"),
     ("repeat_contact", "この件で連絡するのもう五回目ですよ"),
     ("repeat_explanation", "さっきも言いましたけど"),
@@ -52,6 +54,8 @@ POSITIVE = [
 ]
 NEGATIVE = [
     ("repeat_contact", "初めて電話するんですけど"),
+    ("repeat_contact", "まだ一度も電話したことがないんですが"),
+    ("repeat_contact", "誰も電話してこないんですけど"),
     ("repeat_contact", "何度かけても話し中で"),  # that is long_wait
     ("repeat_explanation", "さっき言われた通りにやってみました"),
     ("escalation_request", "上司に相談してからまた決めます"),
