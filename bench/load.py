@@ -161,6 +161,7 @@ def run(url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "ingest_runs": len(out["summaries"]),
         "ingest_failures": len(out["errors"]),
+        "ingest_errors": out["errors"],
         **writes,
     }
 
@@ -191,7 +192,10 @@ def main() -> None:
                 with admin.begin() as connection:
                     connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
                 admin.dispose()
+    errors_of_ingest = result.pop("ingest_errors", [])
     print(json.dumps({"backend": args.backend, "clients": args.clients, "seconds": args.seconds, **result}, indent=2))
+    for error in errors_of_ingest:
+        print("koe ingest failed:", error, file=sys.stderr)
     lost = result["written"] - result["complete"]
     print(f"errors={result['errors']} lost_or_incomplete_writes={lost} duplicates={result['duplicates']}")
 
