@@ -65,8 +65,8 @@ def load_entrypoint(entrypoint: str) -> Flow[Any, Any]:
     """The flow of a ``flows/process.py:process_calls`` entrypoint, imported as a module.
 
     Deployments use module entrypoints (``flows.process.process_calls``): loading a flow by file
-    path puts the file's folder first on ``sys.path``, where ``flows/insights.py`` would shadow the
-    top-level ``insights`` package.
+    path puts the file's folder first on ``sys.path``, where a module of ``flows/`` could shadow a
+    top-level package of the same name (``flows/customers.py`` is named so that none does).
     """
     path, _, name = entrypoint.partition(":")
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))

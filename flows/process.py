@@ -220,7 +220,7 @@ def refresh_touched_customers(settings: Settings, customer_ids: set[str]) -> int
     """Refresh the summaries and churn scores of ``customer_ids``; returns how many were refreshed."""
     if not customer_ids:
         return 0
-    from flows.insights import refresh_customers
+    from flows.customers import refresh_customers
 
     return refresh_customers(settings, sorted(customer_ids))
 

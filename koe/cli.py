@@ -475,7 +475,7 @@ def churn_train(
     as_json: JsonOption = False,
 ) -> None:
     """Fit a calibrated churn model on known outcomes, report cross-validated ROC AUC, and rescore everyone."""
-    from flows.insights import refresh_customers
+    from flows.customers import refresh_customers
     from models.summaries import all_customer_ids, train_churn_from_csv
 
     settings = _settings()

@@ -68,12 +68,29 @@ class Claim:
     call_pk: int | None = None
 
 
+def _insert_if_absent(session: Session, table: type[Customer] | type[Agent], key: str, value: str) -> None:
+    # INSERT ... ON CONFLICT DO NOTHING: two workers seeing a new customer at the same moment both
+    # insert it, and neither fails (a plain INSERT aborts the loser's whole transaction on PostgreSQL).
+    backend = session.get_bind().dialect.name
+    values = {key: value, "created_at": utcnow()}
+    if backend == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    elif backend == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=[key]))
+    elif session.get(table, value) is None:
+        session.add(table(**values))
+
+
 def ensure_people(session: Session, customer_id: str | None, agent_id: str | None) -> None:
-    """Create the customer and agent rows when they do not exist yet."""
-    if customer_id and session.get(Customer, customer_id) is None:
-        session.add(Customer(customer_id=customer_id))
-    if agent_id and session.get(Agent, agent_id) is None:
-        session.add(Agent(agent_id=agent_id))
+    """Create the customer and agent rows when they do not exist yet (safe under concurrency)."""
+    if customer_id:
+        _insert_if_absent(session, Customer, "customer_id", customer_id)
+    if agent_id:
+        _insert_if_absent(session, Agent, "agent_id", agent_id)
     session.flush()
 
 

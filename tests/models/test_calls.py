@@ -141,3 +141,42 @@ def test_store_is_atomic_with_the_callers_transaction(db_url: str) -> None:
     with transaction(db_url) as session:
         assert session.scalar(select(func.count()).select_from(UtteranceRow)) == 0
         assert session.scalar(select(Call.status)) == "pending"
+
+
+def test_two_workers_creating_the_same_new_customer_do_not_conflict(db_url: str) -> None:
+    from models.calls import ensure_people
+    from models.db import load_sessionmaker
+    from models.tables import Customer
+
+    factory = load_sessionmaker(db_url)
+    first, second = factory(), factory()
+    try:
+        ensure_people(first, "NEW", "AG-NEW")
+        if db_url.startswith("postgresql"):
+            # the second insert must not fail even while the first is uncommitted; it waits, then skips
+            import threading
+
+            done: list[Exception | None] = []
+
+            def other() -> None:
+                try:
+                    ensure_people(second, "NEW", "AG-NEW")
+                    second.commit()
+                    done.append(None)
+                except Exception as exc:
+                    done.append(exc)
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            first.commit()
+            thread.join(30)
+            assert done == [None]
+        else:
+            first.commit()
+            ensure_people(second, "NEW", "AG-NEW")
+            second.commit()
+    finally:
+        first.close()
+        second.close()
+    with transaction(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
-from flows.insights import refresh_customers
+from flows.customers import refresh_customers
 from insights.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from koe.errors import InputError, NotFoundError, TrainingError
 from koe.settings import load_settings
