@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -77,6 +79,18 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     pages.configure_templates(app.state.templates)
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next: Any) -> Any:
+        # A NUL byte is never part of a valid id or query; PostgreSQL would refuse it deep inside a
+        # query (a 500). Refuse it at the door as the client error it is.
+        raw = request.scope.get("path", "") + request.scope.get("query_string", b"").decode("latin-1")
+        if "\x00" in raw or "%00" in raw.lower():
+            return JSONResponse(
+                status_code=422,
+                content={"error": {"code": "invalid_input", "message": "NUL characters are not allowed in paths or parameters"}},
+            )
+        return await call_next(request)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness (no key needed)")
     def health() -> Health:

@@ -31,10 +31,10 @@ from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import run_stages
 from flows.staging import StagedInput, stage_input
 from flows.topics import assign_current_topics, ensure_topic_model
-from koe.errors import KoeError, StorageError
+from koe.errors import KoeError, ModelError, StorageError
 from koe.records import CallSource
 from koe.settings import Settings, get_settings
-from koe.sources import Discovery, SourceOptions, discover
+from koe.sources import Discovery, SourceOptions, discover, keep_recording
 from models.calls import claim_call, record_failure, record_input_problem, store_results, worker_identity
 from models.db import ensure_database, transaction, with_retries
 
@@ -92,9 +92,13 @@ def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> C
         if exc.transient:
             raise
         message = str(exc)
+        # A broken or missing model is koe's problem, not the call's: record the failure now (no
+        # retry storm within the run) but keep it retryable, so the next run after the fix redoes it.
+        retryable = isinstance(exc, ModelError)
         logger.warning("call %s failed: %s", source.call_id, message)
-        with_retries(lambda: _fail(url, source, message, run_id))
+        with_retries(lambda: _fail(url, source, message, run_id, retryable))
         return CallOutcome(source.call_id, "failed", message, source.customer_id, origin=source.origin)
+    copy = keep_recording(source, settings.data_dir) if settings.keep_recordings else None
 
     def store() -> None:
         with transaction(url) as session:
@@ -109,6 +113,7 @@ def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> C
                 topic_model_id=model_id,
                 keep_raw_text=settings.raw_text,
                 run_id=run_id,
+                recording_path=str(copy) if copy else None,
             )
 
     with_retries(store)

@@ -385,3 +385,23 @@ def _parse_utterance(item: object, where: str) -> Utterance:
             f"{where}: utterance of {len(text)} characters exceeds {MAX_UTTERANCE_CHARS}; split the export into utterances"
         )
     return Utterance(speaker=speaker, start_s=start_s, end_s=end_s, text=text)  # type: ignore[arg-type]
+
+
+def keep_recording(source: CallSource, data_dir: Path) -> Path | None:
+    """Copy a call's recording to ``data_dir/recordings`` (for the audio player); returns the copy.
+
+    The copy is named by content hash, so a re-ingest of the same bytes reuses it and two calls
+    cannot overwrite each other. Imported transcripts have no recording: ``None``.
+    """
+    if source.audio_path is None:
+        return None
+    import shutil
+
+    folder = data_dir / "recordings" / source.sha256[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{source.sha256}{source.audio_path.suffix.lower()}"
+    if not target.exists():
+        partial = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(source.audio_path, partial)
+        partial.replace(target)
+    return target.resolve()

@@ -224,11 +224,13 @@ def store_results(
     topic_model_id: int | None = None,
     keep_raw_text: bool = False,
     run_id: int | None = None,
+    recording_path: str | None = None,
 ) -> None:
     """Store one call's transcript, metrics, analysis and topics, and mark it ``done``.
 
     Replaces whatever an earlier run stored for the call. Raw (unredacted) text is stored only when
-    ``keep_raw_text``; every other text is the redacted form.
+    ``keep_raw_text``; every other text is the redacted form. ``recording_path`` is koe's own copy
+    of the recording (``KOE_KEEP_RECORDINGS``), served by the audio player.
     """
     row = session.get(Call, call_pk)
     if row is None:
@@ -325,6 +327,8 @@ def store_results(
     row.pipeline_version = PIPELINE_VERSION
     row.processed_at = utcnow()
     row.run_id = run_id
+    if recording_path is not None:
+        row.recording_path = recording_path
     session.flush()
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from koe.errors import InputError, ManifestError
+from koe.records import CallSource
 from koe.sources import SourceOptions, discover, read_manifest
 
 HEADER = "call_id,audio_path,customer_id,agent_id,started_at,agent_channel"
@@ -154,3 +155,17 @@ def test_content_hash_changes_with_content(tmp_path: Path) -> None:
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file or folder"):
         discover(tmp_path / "nope")
+
+
+def test_kept_recording_is_a_content_named_copy(tmp_path: Path) -> None:
+    from koe.sources import keep_recording
+
+    _audio(tmp_path, "x.wav", b"RIFF-audio-bytes")
+    source = discover(tmp_path).sources[0]
+    copy = keep_recording(source, tmp_path / "var")
+    assert copy is not None and copy.read_bytes() == b"RIFF-audio-bytes"
+    assert copy.is_relative_to((tmp_path / "var" / "recordings").resolve())
+    assert copy.name == f"{source.sha256}.wav"
+    assert keep_recording(source, tmp_path / "var") == copy  # a re-ingest reuses it
+    transcript_only = CallSource(call_id="t", sha256="0" * 64, origin="t.jsonl:1")
+    assert keep_recording(transcript_only, tmp_path / "var") is None

@@ -211,3 +211,10 @@ def test_corrupt_model_fails_each_call_clearly_without_a_crash_loop(
     with pytest.raises(ModelError):
         model_module.assemble_bundled_model(tmp_path / "var" / "models")
     assert not cache.exists() or model_module._sha256(cache) != model_module.BUNDLED_SHA256
+    # The failure is koe's, not the calls': once the model is repaired, a plain rerun (no --force)
+    # tries them again instead of skipping them as failed before.
+    monkeypatch.setattr(model_module, "_package_files", lambda: parts)
+    model_module._models.clear()
+    again = process_calls(str(inbox))
+    assert again["skipped"] == 0 and again["failed"] == 2
+    assert all("re-export" in f["error"] or "decode" in f["error"] for f in again["failures"])
