@@ -29,19 +29,9 @@ import numpy as np
 from insights.churn import FACTORS, factor_signals, risk_level
 from insights.records import ChurnReason, ChurnRisk, CustomerSummary, Evidence
 from koe.errors import InputError, TrainingError
+from koe.records import TAG_IDS
 
-TAGS: tuple[str, ...] = (
-    "repeat_contact",
-    "repeat_explanation",
-    "transfer",
-    "escalation_request",
-    "hold",
-    "long_wait",
-    "churn_intent",
-    "anger",
-    "unresolved",
-    "channel_switch",
-)
+TAGS = TAG_IDS
 #: The features a trained model sees, in order: the default factors' signals, counts and trends.
 FEATURE_NAMES: tuple[str, ...] = (
     *FACTORS,

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from koe.errors import ConfigError
-from koe.records import CallMetrics, Speaker, TagHit
+from koe.records import TAG_IDS, CallMetrics, Speaker, TagHit
 
 __all__ = [
     "TAG_IDS",
@@ -34,19 +34,6 @@ __all__ = [
     "load_tag_rules",
 ]
 
-#: The fixed tag ids (issue 4). Reports and the churn score rely on these exact strings.
-TAG_IDS: tuple[str, ...] = (
-    "repeat_contact",
-    "repeat_explanation",
-    "transfer",
-    "escalation_request",
-    "hold",
-    "long_wait",
-    "churn_intent",
-    "anger",
-    "unresolved",
-    "channel_switch",
-)
 SPEAKER_FILTERS = ("customer", "agent", "any")
 # Lemmas that negate the verb before them (UniDic: ません -> ます + ず, ない -> ない).
 _NEGATING_LEMMAS = frozenset({"ない", "ず", "ぬ", "ん"})
