@@ -495,18 +495,26 @@ def churn_train(
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default: KOE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: KOE_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (use about one per core).")] = 1,
 ) -> None:
     """Serve the JSON API and the pages (topic report, customers, calls)."""
     import uvicorn
-
-    from api.app import create_app
 
     settings = _settings()
     try:
         _database(settings)
     except KoeError as exc:
         _fail(exc)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    where = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers > 1:
+        # Worker processes build the app themselves from the same KOE_ environment. Page sign-in
+        # sessions live in each process's memory, so put a sticky load balancer in front, or use
+        # Bearer keys (stateless) for the API.
+        uvicorn.run("api.app:create_app", factory=True, workers=workers, **where)  # type: ignore[arg-type]
+        return
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), **where)  # type: ignore[arg-type]
 
 
 def main() -> None:
