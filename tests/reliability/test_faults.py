@@ -177,6 +177,9 @@ def test_corrupt_model_fails_each_call_clearly_without_a_crash_loop(
     from flows.process import process_calls
     from transcribe import model as model_module
 
+    # Models are loaded once per process: start from none, as a fresh worker would (earlier tests
+    # in this process may have loaded the good model).
+    monkeypatch.setattr(model_module, "_models", {})
     # The cached model in data_dir/models is corrupt AND so are the packaged parts it is rebuilt from.
     cache = model_module.assemble_bundled_model(tmp_path / "var" / "models") / "model.bin"
     with cache.open("r+b") as handle:
