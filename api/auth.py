@@ -4,25 +4,23 @@ The role matrix below is the one place that says which role may use which part o
 for a :class:`Permission`, never for a role. API keys are checked by hash (``models.keys``) and
 cached for :data:`KEY_CACHE_S` seconds, so a busy client does not write ``last_used_at`` on every
 request; a revoked key stops working within that time. Page sessions keep an opaque random token
-in an HTTP-only, ``SameSite=Strict`` cookie; the key itself never goes into the cookie.
+in an HTTP-only, ``SameSite=Strict`` cookie; the key itself never goes into the cookie, and the
+token is stored hashed in the database (``web_sessions``), so every server worker shares it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from fastapi import Request
-from sqlalchemy import select
 
 from koe.errors import AuthError, ForbiddenError
 from models.db import transaction
-from models.keys import verify_key
-from models.tables import ApiKey
+from models.keys import close_web_session, open_web_session, verify_key, web_session_key
 
 
 class Permission(StrEnum):
@@ -47,7 +45,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 SESSION_COOKIE = "koe_session"
 SESSION_TTL_S = 8 * 3600
 KEY_CACHE_S = 30.0
-_MAX_SESSIONS = 10_000
+_MAX_KEYS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +79,6 @@ class Authenticator:
         self._url = database_url
         self._lock = threading.Lock()
         self._keys: dict[str, _Entry] = {}
-        self._sessions: dict[str, _Entry] = {}
-        self._revoked_checked: dict[int, float] = {}
 
     def principal_for_key(self, plain: str) -> Principal:
         """The owner of a plain API key.
@@ -91,58 +87,69 @@ class Authenticator:
             AuthError: for an unknown or revoked key.
 
         """
+        cached = self.cached_principal_for_key(plain)
+        if cached is not None:
+            return cached
         digest = hashlib.sha256(plain.encode("utf-8")).hexdigest()
         now = time.monotonic()
-        with self._lock:
-            cached = self._keys.get(digest)
-        if cached is not None and cached.expires_at > now:
-            return cached.principal
         with transaction(self._url) as session:
             info = verify_key(session, plain)
         principal = Principal(info.key_id, info.role, info.prefix)
         with self._lock:
-            if len(self._keys) > _MAX_SESSIONS:
+            if len(self._keys) > _MAX_KEYS:
                 self._keys.clear()
             self._keys[digest] = _Entry(principal, now + KEY_CACHE_S)
         return principal
 
+    def cached_principal_for_key(self, plain: str) -> Principal | None:
+        """The owner of ``plain`` if it was verified within :data:`KEY_CACHE_S` seconds (no I/O)."""
+        digest = hashlib.sha256(plain.encode("utf-8")).hexdigest()
+        with self._lock:
+            cached = self._keys.get(digest)
+        if cached is not None and cached.expires_at > time.monotonic():
+            return cached.principal
+        return None
+
     def open_session(self, plain: str) -> str:
         """Check ``plain`` and return a new opaque session token for the cookie."""
         principal = self.principal_for_key(plain)
-        token = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        with self._lock:
-            if len(self._sessions) >= _MAX_SESSIONS:
-                self._sessions = {k: v for k, v in self._sessions.items() if v.expires_at > now}
-            self._sessions[token] = _Entry(principal, now + SESSION_TTL_S)
-        return token
+        with transaction(self._url) as session:
+            return open_web_session(session, principal.key_id, SESSION_TTL_S)
 
     def close_session(self, token: str) -> None:
-        """Forget a session token (sign-out)."""
-        with self._lock:
-            self._sessions.pop(token, None)
+        """End a page session (sign-out), for every server process at once."""
+        with transaction(self._url) as session:
+            close_web_session(session, token)
 
     def principal_for_session(self, token: str) -> Principal:
-        """The caller behind a session cookie; the key must still be unrevoked.
+        """The caller behind a session cookie; the session must be live and its key unrevoked.
+
+        Looked up in the database on every page request (one primary-key read), so a sign-out or a
+        revoked key takes effect at once in every server process.
 
         Raises:
             AuthError: for an unknown, expired or revoked session.
 
         """
-        now = time.monotonic()
-        with self._lock:
-            entry = self._sessions.get(token)
-        if entry is None or entry.expires_at <= now:
-            raise AuthError("session expired or unknown; sign in again with your API key")
-        key_id = entry.principal.key_id
-        if self._revoked_checked.get(key_id, 0.0) <= now:
-            with transaction(self._url) as session:
-                revoked = session.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id)).first()
-            if revoked is None or revoked[0] is not None:
-                self.close_session(token)
-                raise AuthError("the API key of this session was revoked; sign in with a valid key")
-            self._revoked_checked[key_id] = now + KEY_CACHE_S
-        return entry.principal
+        with transaction(self._url) as session:
+            info = web_session_key(session, token)
+        if info is None:
+            raise AuthError("session expired, signed out or its API key revoked; sign in again with your API key")
+        return Principal(info.key_id, info.role, info.prefix)
+
+    def cached_principal(self, request: Request) -> Principal | None:
+        """The caller of ``request`` when it is answerable from memory alone (no database I/O).
+
+        Lets the service authenticate a busy Bearer client on the event loop; ``None`` means
+        :meth:`authenticate` must run (in a worker thread), which also raises the refusals.
+        """
+        header = request.headers.get("authorization")
+        if not header:
+            return None
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            return None
+        return self.cached_principal_for_key(credentials.strip())
 
     def authenticate(self, request: Request) -> Principal:
         """The caller of ``request``: a Bearer key, else the page-session cookie.

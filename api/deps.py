@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Annotated
@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, Permission, Principal, check
 from api.cache import ReportCache
@@ -31,36 +32,46 @@ class AppState:
     runner: PipelineRunner
 
 
-def get_state(request: Request) -> AppState:
-    """The app's shared state."""
+async def get_state(request: Request) -> AppState:
+    """The app's shared state (``async``: no I/O, so no worker-thread hop)."""
     state: AppState = request.app.state.koe
     return state
 
 
-def get_db(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
-    """A read session for one request; database errors become koe's storage errors."""
+async def get_db(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterator[Session]:
+    """A read session for one request; database errors become koe's storage errors.
+
+    Routes only read through it (writes go through ``models.db.transaction``). Opening a session
+    does no I/O: the connection is taken on first use, in the endpoint's worker thread. Closing it
+    (which ends the read transaction and returns the connection to the pool) runs in a worker
+    thread too, so the event loop never waits on the database.
+    """
     session = state.sessions()
     try:
         yield session
-        session.commit()
     except SQLAlchemyError as exc:
-        session.rollback()
         raise translate_db_error(exc, state.settings.resolved_database_url) from exc
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
-def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
-    """The authenticated caller (401 through the error handler when there is none)."""
-    principal = state.auth.authenticate(request)
+async def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
+    """The authenticated caller (401 through the error handler when there is none).
+
+    A key seen within the key cache's lifetime is answered on the event loop; anything that needs
+    the database (a new key, a page session's revocation check) runs in a worker thread.
+    """
+    principal = state.auth.cached_principal(request)
+    if principal is None:
+        principal = await run_in_threadpool(state.auth.authenticate, request)
     request.state.principal = principal
     return principal
 
 
-def require(permission: Permission) -> Callable[[Principal], Principal]:
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only callers whose role grants ``permission``."""
 
-    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         check(principal, permission)
         return principal
 

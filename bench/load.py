@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import random
 import subprocess
@@ -33,7 +32,7 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.api import free_port, hammer, load, percentile, serve, wait_until_up  # noqa: E402
+from bench.api import free_port, hammer, load, percentile, start_server, stop_server, wait_until_up  # noqa: E402
 from models.db import dispose_engine, load_engine, transaction, upgrade_database  # noqa: E402
 from models.keys import create_key  # noqa: E402
 
@@ -124,8 +123,7 @@ def run(url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     with transaction(url) as session:
         key, _ = create_key(session, "data", name="bench-load")
     port = free_port()
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(url, str(data_dir), port), daemon=True)
-    server.start()
+    server = start_server(url, data_dir, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/health")
     customers = args.customers
@@ -149,8 +147,7 @@ def run(url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         ingest.join()
     finally:
         stop.set()
-        server.terminate()
-        server.join(timeout=10)
+        stop_server(server)
     writes = check_writes(url, out["written"])
     dispose_engine(url)
     return {
@@ -172,6 +169,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Server processes (default: one per core).")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--batch", type=int, default=50, help="Calls per koe ingest run.")
     args = parser.parse_args()

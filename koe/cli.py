@@ -506,15 +506,10 @@ def serve(
     except KoeError as exc:
         _fail(exc)
     where = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
-    if workers > 1:
-        # Worker processes build the app themselves from the same KOE_ environment. Page sign-in
-        # sessions live in each process's memory, so put a sticky load balancer in front, or use
-        # Bearer keys (stateless) for the API.
-        uvicorn.run("api.app:create_app", factory=True, workers=workers, **where)  # type: ignore[arg-type]
-        return
-    from api.app import create_app
-
-    uvicorn.run(create_app(settings), **where)  # type: ignore[arg-type]
+    # Each worker process builds the app itself from the same KOE_ environment (a uvicorn factory).
+    # Page sign-in sessions live in each process's memory, so with several workers put a sticky
+    # load balancer in front, or use Bearer keys (stateless) for the API.
+    uvicorn.run("api.app:server_app", factory=True, workers=workers, **where)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -10,12 +10,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from koe.errors import AuthError, ConfigError
-from models.tables import ApiKey, utcnow
+from models.tables import ApiKey, WebSession, utcnow
 
 ROLES = ("manager", "csm", "data")
 KEY_PREFIX = "koe_"
@@ -73,3 +74,30 @@ def revoke_key(session: Session, prefix: str) -> int:
     for row in rows:
         row.revoked_at = utcnow()
     return len(rows)
+
+
+def open_web_session(session: Session, key_id: int, ttl_s: float) -> str:
+    """Start a page session for key ``key_id`` lasting ``ttl_s`` seconds; returns its cookie token.
+
+    Only the token's SHA-256 is stored. Sessions that have expired are deleted on the way.
+    """
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(token_hash=hash_key(token), key_id=key_id, created_at=now, expires_at=now + timedelta(seconds=ttl_s)))
+    return token
+
+
+def web_session_key(session: Session, token: str) -> KeyInfo | None:
+    """The key behind a live page session, or ``None`` (unknown, expired, or its key revoked)."""
+    row = session.execute(
+        select(ApiKey.id, ApiKey.role, ApiKey.name, ApiKey.prefix)
+        .join(WebSession, WebSession.key_id == ApiKey.id)
+        .where(WebSession.token_hash == hash_key(token), WebSession.expires_at > utcnow(), ApiKey.revoked_at.is_(None))
+    ).first()
+    return None if row is None else KeyInfo(row.id, row.role, row.name, row.prefix)
+
+
+def close_web_session(session: Session, token: str) -> None:
+    """End a page session (sign-out); unknown tokens are ignored."""
+    session.execute(delete(WebSession).where(WebSession.token_hash == hash_key(token)))

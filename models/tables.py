@@ -356,6 +356,23 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class WebSession(Base):
+    """A page sign-in session: only the SHA-256 of its random cookie token is stored.
+
+    In the database (not in a server process's memory) so every ``koe serve`` worker, and every
+    host behind a load balancer, knows it, and signing out ends it everywhere at once.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)
+
+
 class WebhookDelivery(Base):
     """One outgoing webhook event and its delivery attempts."""
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from api.auth import ROLE_PERMISSIONS, Permission
+from api.app import create_app
+from api.auth import ROLE_PERMISSIONS, SESSION_COOKIE, Permission
+from koe.settings import get_settings
+from models.db import transaction
+from models.keys import revoke_key
+from models.tables import WebSession
 from tests.api.conftest import Service
 
 #: (method, path, permission needed); every route of the service except /health and /ui/signin.
@@ -110,3 +117,29 @@ def test_wrong_key_on_the_sign_in_form_is_refused(service: Service) -> None:
     response = service.client.post("/ui/signin", data={"key": "koe_wrong", "next": "/ui/"}, follow_redirects=False)
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
+
+
+def test_page_session_is_shared_by_server_workers_and_sign_out_ends_it_everywhere(service: Service) -> None:
+    # Two apps over one database stand for two `koe serve --workers` processes.
+    other = TestClient(create_app(get_settings(), report_cache_s=0))
+    response = service.client.post("/ui/signin", data={"key": service.data.keys["csm"], "next": "/ui/"}, follow_redirects=False)
+    token = response.cookies[SESSION_COOKIE]
+    with transaction(service.url) as session:
+        stored = session.scalars(select(WebSession.token_hash)).all()
+    assert token not in stored and len(stored) == 1  # only a hash is kept
+    other.cookies.set(SESSION_COOKIE, token)
+    assert other.get("/calls", follow_redirects=False).status_code == 200
+    assert other.post("/ui/signout", follow_redirects=False).status_code in (303, 302)
+    # The first worker's client still holds the cookie: the server itself must refuse it now.
+    service.client.cookies.set(SESSION_COOKIE, token)
+    assert service.client.get("/calls", follow_redirects=False).status_code == 401
+
+
+def test_revoking_a_key_ends_its_page_sessions(service: Service) -> None:
+    response = service.client.post("/ui/signin", data={"key": service.data.keys["manager"], "next": "/ui/"}, follow_redirects=False)
+    assert service.client.get("/calls", follow_redirects=False).status_code == 200
+    with transaction(service.url) as session:
+        assert revoke_key(session, service.data.keys["manager"][:12]) == 1
+    refused = service.client.get("/calls", follow_redirects=False)
+    assert refused.status_code == 401 and "revoked" in refused.text
+    assert response.cookies[SESSION_COOKIE] not in refused.text
