@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -28,7 +29,7 @@ from api.routes import calls, customers, pipeline, privacy, reports
 from api.schemas import Health
 from koe import PIPELINE_VERSION, __version__
 from koe.settings import Settings, get_settings
-from models.db import ensure_database, load_sessionmaker
+from models.db import POOL_SIZE, ensure_database, load_sessionmaker
 
 HERE = Path(__file__).parent
 DESCRIPTION = """\
@@ -84,6 +85,9 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in worker threads; as many as the database pool has connections, so a
+        # request never waits for a connection (or opens and drops an extra one) under load.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
         await run_in_threadpool(ensure_database, url)
         yield
         await run_in_threadpool(runner.shutdown)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,7 @@ from api.cache import ReportCache
 from api.pipeline import PipelineRunner
 from koe.errors import ConfigError
 from koe.settings import Settings
-from models.db import translate_db_error
+from models.db import POOL_SIZE, translate_db_error
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class AppState:
     auth: Authenticator
     cache: ReportCache
     runner: PipelineRunner
+    closers: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(POOL_SIZE))
 
 
 async def get_state(request: Request) -> AppState:
@@ -44,7 +46,9 @@ async def get_db(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterato
     Routes only read through it (writes go through ``models.db.transaction``). Opening a session
     does no I/O: the connection is taken on first use, in the endpoint's worker thread. Closing it
     (which ends the read transaction and returns the connection to the pool) runs in a worker
-    thread too, so the event loop never waits on the database.
+    thread too, so the event loop never waits on the database, but one of a separate set: if it
+    waited behind endpoints that themselves wait for a pooled connection, nothing would ever give
+    one back.
     """
     session = state.sessions()
     try:
@@ -52,7 +56,7 @@ async def get_db(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterato
     except SQLAlchemyError as exc:
         raise translate_db_error(exc, state.settings.resolved_database_url) from exc
     finally:
-        await run_in_threadpool(session.close)
+        await anyio.to_thread.run_sync(session.close, limiter=state.closers)
 
 
 async def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
