@@ -22,6 +22,7 @@ from koe.errors import ConfigError, InputError
 from koe.settings import get_settings
 from models.db import transaction, with_retries
 from models.runs import finish_run, start_run
+from models.tables import PipelineRun
 
 FlowName = Literal["process_calls", "reprocess"]
 logger = logging.getLogger("koe.api.pipeline")
@@ -115,25 +116,23 @@ class PipelineRunner:
         return run_id
 
     def _run(self, run_id: int, flow: FlowName, parameters: dict[str, Any]) -> None:
-        counts: dict[str, Any] = {}
-        failures: list[dict[str, Any]] = []
-        error: str | None = None
         try:
-            summary = _load_flow(flow)(**parameters)
-            counts = {k: v for k, v in summary.items() if k not in ("failures", "run_id")}
-            counts["flow_run_id"] = summary.get("run_id")
-            failures = list(summary.get("failures", []))
+            # The flow reports into the run recorded for the request (one record per run).
+            _load_flow(flow)(**parameters, run_id=run_id)
         except Exception as exc:  # the run's record must say why it stopped, whatever it was
             logger.exception("pipeline run %s (%s) failed", run_id, flow)
             error = f"{type(exc).__name__}: {exc}"
 
-        def record() -> None:
-            with transaction(self._url) as session:
-                finish_run(session, run_id, counts=counts, failures=failures, error=error)
+            def record() -> None:
+                with transaction(self._url) as session:
+                    run = session.get(PipelineRun, run_id)
+                    if run is not None and run.status == "running":  # else the flow recorded its end
+                        finish_run(session, run_id, counts={}, failures=[], error=error)
 
-        with_retries(record)
-        if self._on_finish is not None:
-            self._on_finish()
+            with_retries(record)
+        finally:
+            if self._on_finish is not None:
+                self._on_finish()
 
     def shutdown(self) -> None:
         """Stop accepting runs and wait for the one in progress."""

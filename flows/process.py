@@ -231,7 +231,9 @@ def refresh_touched_customers(settings: Settings, customer_ids: set[str]) -> int
 
 
 @flow(name="process-calls", log_prints=True)
-def process_calls(source: str, manifest: str | None = None, force: bool = False) -> dict[str, Any]:
+def process_calls(
+    source: str, manifest: str | None = None, force: bool = False, run_id: int | None = None
+) -> dict[str, Any]:
     """Ingest a folder of recordings or a transcript JSONL and process what is new or changed.
 
     Args:
@@ -239,6 +241,8 @@ def process_calls(source: str, manifest: str | None = None, force: bool = False)
             local path or an fsspec URL (``file://``, ``memory://``, ``s3://`` with s3fs installed).
         manifest: Explicit manifest (CSV or JSONL); default: ``manifest.csv`` in the folder.
         force: Reprocess every call, changed or not.
+        run_id: koe's record of this run when it was made before the flow started (the API's
+            ``POST /pipeline/runs``); default: a new record.
 
     Returns:
         The run summary (see :func:`summarise`) with ``run_id``.
@@ -256,7 +260,7 @@ def process_calls(source: str, manifest: str | None = None, force: bool = False)
         ),
     )
     deferred = without_deferred(found, staged, manifest)
-    run_id = start_flow_run("process_calls", {"source": source, "manifest": manifest, "force": force})
+    run_id = start_flow_run("process_calls", {"source": source, "manifest": manifest, "force": force}, run_id)
     try:
         summary = _process(settings, found, deferred, force=force, run_id=run_id)
     except BaseException as exc:

@@ -183,13 +183,17 @@ def _collect(futures: list[PrefectFuture[CallOutcome]], call_ids: list[str]) -> 
 
 
 @flow(name="reprocess", log_prints=True)
-def reprocess(since: datetime | None = None, stage: Stage = "analysis") -> dict[str, Any]:
+def reprocess(
+    since: datetime | None = None, stage: Stage = "analysis", run_id: int | None = None
+) -> dict[str, Any]:
     """Re-run analysis over stored transcripts, or re-transcribe from the recordings.
 
     Args:
         since: Only calls processed at or after this time (timezone-aware); default: every done call.
         stage: ``"analysis"`` re-analyses stored transcripts (rules, lexicons, sentiment, topics,
             summaries); ``"transcribe"`` also re-transcribes each call from its recording.
+        run_id: koe's record of this run when it was made before the flow started (the API's
+            ``POST /pipeline/runs``); default: a new record.
 
     Returns:
         The run summary (processed, skipped, failed with reasons) with ``run_id`` and
@@ -208,7 +212,7 @@ def reprocess(since: datetime | None = None, stage: Stage = "analysis") -> dict[
 
     call_ids = with_retries(candidates)
     parameters = {"since": since.isoformat() if since else None, "stage": stage}
-    run_id = start_flow_run("reprocess", parameters)
+    run_id = start_flow_run("reprocess", parameters, run_id)
     try:
         worker = worker_identity()
         with per_call_runner(settings) as submit:

@@ -9,17 +9,23 @@ from prefect.context import FlowRunContext
 
 from koe.settings import Settings, get_settings
 from models.db import transaction, with_retries
-from models.runs import finish_run, start_run
+from models.runs import adopt_run, finish_run, start_run
 
 
-def start_flow_run(flow: str, parameters: dict[str, Any]) -> int:
-    """Record the start of ``flow`` (with the Prefect flow-run id when there is one)."""
+def start_flow_run(flow: str, parameters: dict[str, Any], run_id: int | None = None) -> int:
+    """Record the start of ``flow`` (with the Prefect flow-run id when there is one).
+
+    With ``run_id`` (a run the API recorded when it was asked for), that record is taken over
+    instead of starting a second one.
+    """
     context = FlowRunContext.get()
     flow_run_id = str(context.flow_run.id) if context and context.flow_run else None
     url = get_settings().resolved_database_url
 
     def write() -> int:
         with transaction(url) as session:
+            if run_id is not None:
+                return adopt_run(session, run_id, prefect_flow_run_id=flow_run_id)
             return start_run(session, flow, parameters, prefect_flow_run_id=flow_run_id)
 
     return with_retries(write)

@@ -26,6 +26,24 @@ def start_run(session: Session, flow: str, parameters: dict[str, Any], *, prefec
     return run.id
 
 
+def adopt_run(session: Session, run_id: int, *, prefect_flow_run_id: str | None = None) -> int:
+    """Take over a run recorded before its flow started (the API records the request first).
+
+    Keeps the recorded parameters (who asked, and how); adds the Prefect flow-run id.
+
+    Raises:
+        NotFoundError: when there is no run ``run_id``.
+
+    """
+    run = session.get(PipelineRun, run_id)
+    if run is None:
+        raise NotFoundError(f"pipeline run {run_id} not found")
+    if prefect_flow_run_id and not run.prefect_flow_run_id:
+        run.prefect_flow_run_id = prefect_flow_run_id
+    session.flush()
+    return run.id
+
+
 def finish_run(
     session: Session,
     run_id: int,
