@@ -298,9 +298,11 @@ class CustomerSummaryRow(Base):
     top_reason: Mapped[str | None] = mapped_column(String(80), default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    # The churn ranking reads (churn_score DESC, customer_id) pages: indexes in exactly that order
+    # serve a page without sorting ties.
     __table_args__ = (
-        Index("ix_customer_summaries_churn", "churn_score"),
-        Index("ix_customer_summaries_level_churn", "churn_level", "churn_score"),
+        Index("ix_customer_summaries_churn_rank", churn_score.desc(), "customer_id"),
+        Index("ix_customer_summaries_level_churn_rank", "churn_level", churn_score.desc(), "customer_id"),
         Index("ix_customer_summaries_last_contact", "last_contact"),
     )
 
