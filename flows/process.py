@@ -13,6 +13,7 @@ touched are refreshed.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -65,6 +66,13 @@ def is_transient_failure(task: Any, task_run: Any, state: State[Any]) -> bool:
     return False
 
 
+#: Why a call of an erased customer is skipped (the customer id itself is not repeated).
+FORGOTTEN_REASON = (
+    "customer was erased (koe customers forget): their calls are not ingested again; "
+    "`koe customers unforget ID` lifts this if they consent"
+)
+
+
 @task(
     name="process-call",
     retries=3,
@@ -83,6 +91,9 @@ def process_call(source: CallSource, force: bool, run_id: int, worker: str) -> C
             return claim_call(session, source, worker=worker, force=force)
 
     result = retry_unique_races(lambda: with_retries(claim))
+    if result.outcome == "forgotten":
+        logger.info("call %s skipped: its customer was erased on request", source.call_id)
+        return CallOutcome(source.call_id, "skipped", FORGOTTEN_REASON, origin=source.origin)
     if result.outcome != "claimed":
         return CallOutcome(source.call_id, "skipped", result.outcome, source.customer_id, origin=source.origin)
     started = time.perf_counter()
@@ -186,9 +197,11 @@ def summarise(outcomes: list[CallOutcome], problems: list[CallOutcome]) -> dict[
     everything = outcomes + problems
     failures = [{"call_id": o.call_id, "origin": o.origin, "error": o.reason} for o in everything if o.outcome == "failed"]
     deferred = [{"origin": o.origin, "reason": o.reason} for o in problems if o.outcome == "skipped"]
+    reasons = Counter(o.reason for o in outcomes if o.outcome == "skipped")
     return {
         "processed": sum(o.outcome == "processed" for o in everything),
         "skipped": sum(o.outcome == "skipped" for o in everything),
+        "skipped_reasons": dict(sorted(reasons.items())),
         "failed": len(failures),
         "audio_minutes": round(sum(o.audio_s for o in everything) / 60.0, 2),
         "failures": failures,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from koe.errors import KoeError
+from koe.errors import KoeError, NotFoundError
 from koe.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -411,6 +411,23 @@ def customers_forget(
     except KoeError as exc:
         _fail(exc)
     print_json(report)
+
+
+@customers_app.command("unforget")
+def customers_unforget(customer_id: str) -> None:
+    """Allow a forgotten customer's calls to be ingested again (e.g. they came back and consented)."""
+    from models.db import transaction
+    from models.privacy import unforget_customer
+
+    settings = _settings()
+    try:
+        with transaction(_database(settings)) as session:
+            lifted = unforget_customer(session, customer_id)
+    except KoeError as exc:
+        _fail(exc)
+    if not lifted:
+        _fail(NotFoundError(f"customer {customer_id!r} is not on the list of forgotten customers"))
+    console.print(f"customer {customer_id} may be ingested again")
 
 
 @app.command()

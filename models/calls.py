@@ -11,6 +11,7 @@ released when the results (or the failure) are stored.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import uuid
@@ -30,6 +31,7 @@ from models.tables import (
     CallMetricsRow,
     CallTopicRow,
     Customer,
+    ForgottenCustomer,
     TagRow,
     UtteranceRow,
     utcnow,
@@ -38,7 +40,7 @@ from models.tables import (
 #: How long a claim protects a call from other workers before it is considered abandoned.
 DEFAULT_LEASE = timedelta(minutes=60)
 
-ClaimOutcome = Literal["claimed", "unchanged", "failed_before", "busy"]
+ClaimOutcome = Literal["claimed", "unchanged", "failed_before", "busy", "forgotten"]
 
 
 def worker_identity() -> str:
@@ -94,6 +96,16 @@ def ensure_people(session: Session, customer_id: str | None, agent_id: str | Non
     session.flush()
 
 
+def customer_hash(customer_id: str) -> str:
+    """The pseudonym a forgotten customer is remembered by (SHA-256 hex of the id)."""
+    return hashlib.sha256(customer_id.encode("utf-8")).hexdigest()
+
+
+def is_forgotten(session: Session, customer_id: str) -> bool:
+    """Whether ``customer_id`` was erased and must not be ingested again."""
+    return session.get(ForgottenCustomer, customer_hash(customer_id)) is not None
+
+
 def claim_call(
     session: Session,
     source: CallSource,
@@ -109,9 +121,14 @@ def claim_call(
     nor is one that ``failed`` for a permanent reason with the same content (``failed_before``),
     unless ``force`` or ``retry_failed``. A call claimed by a live worker is ``busy``.
 
+    A call of a customer who was erased (``koe customers forget``) is never claimed
+    (``forgotten``), with or without ``force``: erasure must survive re-ingesting the originals.
+
     The caller commits right after, so the claim is visible to other workers. On a unique-key race
     with another worker inserting the same call the caller's commit fails; treat that as ``busy``.
     """
+    if source.customer_id and is_forgotten(session, source.customer_id):
+        return Claim("forgotten")
     now = utcnow()
     row = session.scalar(select(Call).where(Call.call_id == source.call_id))
     if row is None:

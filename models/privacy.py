@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from koe.errors import NotFoundError
+from models.calls import customer_hash, is_forgotten
 from models.db import load_engine
 from models.tables import (
     Call,
@@ -46,6 +47,7 @@ from models.tables import (
     CallTopicRow,
     Customer,
     CustomerSummaryRow,
+    ForgottenCustomer,
     PipelineRun,
     TagRow,
     TopicRow,
@@ -65,8 +67,9 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     categories and topic weights; their summary and webhook deliveries; topic quotes taken from
     their calls; per-call failures of their calls in the pipeline-run history; the customer row; and
     koe's copies of their recordings and staged inputs under ``data_dir``. Originals outside
-    ``data_dir`` (the customer's inbox) are not koe's to delete: remove them at the source, or the
-    next ingest of that source brings the customer back.
+    ``data_dir`` (the customer's inbox) are not koe's to delete; so that ingesting them again does
+    not bring the customer back, the SHA-256 of the id goes on a suppression list
+    (``forgotten_customers``) that every ingest checks. ``unforget_customer`` lifts it.
 
     Args:
         session: Open session; the caller commits.
@@ -86,6 +89,8 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     customer = session.get(Customer, customer_id)
     if customer is None and not calls:
         raise NotFoundError(f"customer {customer_id!r} not found; nothing to forget")
+    if not is_forgotten(session, customer_id):
+        session.add(ForgottenCustomer(customer_hash=customer_hash(customer_id)))
     call_pks = [row.id for row in calls]
     call_ids = {row.call_id for row in calls}
     counts: dict[str, Any] = {"customer_id": customer_id, "calls": len(calls)}
@@ -111,6 +116,21 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     paths = [p for row in calls for p in (row.recording_path, row.source_path) if p]
     counts["files"] = _delete_copies(paths, data_dir) + _scrub_staged_transcripts(data_dir, customer_id)
     return counts
+
+
+def unforget_customer(session: Session, customer_id: str) -> bool:
+    """Let ``customer_id``'s calls be ingested again (e.g. they came back and consented).
+
+    Returns:
+        Whether the customer was on the suppression list.
+
+    """
+    row = session.get(ForgottenCustomer, customer_hash(customer_id))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
 
 
 def _delete_where(session: Session, table: Any, condition: Any) -> int:

@@ -358,6 +358,18 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ForgottenCustomer(Base):
+    """A customer erased on request: a suppression entry, so a later ingest does not bring them back.
+
+    Holds only the SHA-256 of the customer id (a pseudonym; the id itself is gone) and when.
+    """
+
+    __tablename__ = "forgotten_customers"
+
+    customer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WebSession(Base):
     """A page sign-in session: only the SHA-256 of its random cookie token is stored.
 

@@ -17,11 +17,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from flows.process import FORGOTTEN_REASON
 from koe.errors import NotFoundError
 from koe.settings import get_settings
 from models.db import load_engine, transaction
 from models.keys import create_key
-from models.privacy import compact_storage, forget_customer, purge_expired
+from models.privacy import compact_storage, forget_customer, purge_expired, unforget_customer
 from tests.reliability.conftest import find_in_files, find_in_tables, pii_line
 
 pytestmark = pytest.mark.usefixtures("harness")
@@ -32,8 +33,11 @@ KEPT = "CUST-KEEP-8"
 MARKER = "ミナミカゼ光プランの件で三回目の電話です。"
 
 
-def _ingest(tmp_path: Path, count: int = 6) -> dict[str, object]:
-    """Ingest ``count`` PII calls (odd ones: the customer to forget) from a memory:// inbox."""
+def _ingest(tmp_path: Path, count: int = 6, *, processed: int | None = None) -> dict[str, object]:
+    """Ingest ``count`` PII calls (odd ones: the customer to forget) from a memory:// inbox.
+
+    Checks that ``processed`` calls (default: all) were processed and none failed.
+    """
     from flows.process import process_calls
 
     lines = [
@@ -51,7 +55,7 @@ def _ingest(tmp_path: Path, count: int = 6) -> dict[str, object]:
         fs.rm(inbox, recursive=True)
         os.environ.pop("KOE_SETTLE_S", None)
         get_settings.cache_clear()
-    assert (summary["processed"], summary["failed"]) == (count, 0)
+    assert (summary["processed"], summary["failed"]) == (count if processed is None else processed, 0)
     return summary
 
 
@@ -200,3 +204,22 @@ def _report_state(connection: sa.Connection) -> dict[str, object]:
         "redacted": rows("select call_pk, redacted_text from utterances order by id"),
         "summaries": rows("select customer_id, call_count, churn_score from customer_summaries order by customer_id"),
     }
+
+
+def test_a_forgotten_customer_does_not_come_back_when_the_originals_are_ingested_again(koe_env: str, tmp_path: Path) -> None:
+    _ingest(tmp_path)
+    with transaction(koe_env) as session:
+        forget_customer(session, GONE, data_dir=tmp_path / "var")
+
+    again = _ingest(tmp_path, processed=0)  # the same originals, still in the customer's inbox
+
+    assert again["skipped_reasons"] == {FORGOTTEN_REASON: 3, "unchanged": 3}
+    assert GONE not in json.dumps(again, ensure_ascii=False)
+    assert [(t, n) for t, n in find_in_tables(koe_env, [GONE, MARKER]) if t != "topic_models"] == []
+    with load_engine(koe_env).connect() as connection:
+        assert connection.execute(sa.text("select count(*) from calls")).scalar_one() == 3  # the other customer's
+
+    with transaction(koe_env) as session:
+        assert unforget_customer(session, GONE) is True
+        assert unforget_customer(session, GONE) is False
+    assert _ingest(tmp_path, processed=3)["processed"] == 3  # consent given again: their calls come in
