@@ -2,8 +2,8 @@
 
 ``POST /pipeline/runs`` records the request as a koe pipeline run (so it can answer 202 with a run
 id at once), then runs the real Prefect flow (``process_calls`` or ``reprocess``) in a worker
-thread. The flow records its own run as usual; when it ends, the request's run gets the flow's
-counts, failures and run id (``counts.flow_run_id``), or the error that stopped it.
+thread. The flow is given the run's id and reports into that record (its counts, failures and
+Prefect flow-run id); if the flow fails before it can, the runner records the error that stopped it.
 
 The flows read koe's settings from the environment, so the service must run with the same
 ``KOE_DATABASE_URL`` as the app (checked before a run starts).

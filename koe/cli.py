@@ -523,9 +523,8 @@ def serve(
     except KoeError as exc:
         _fail(exc)
     where = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
-    # Each worker process builds the app itself from the same KOE_ environment (a uvicorn factory).
-    # Page sign-in sessions live in each process's memory, so with several workers put a sticky
-    # load balancer in front, or use Bearer keys (stateless) for the API.
+    # Each worker process builds the app itself from the same KOE_ environment (a uvicorn factory);
+    # page sign-in sessions are kept in the database, so any worker serves any signed-in page.
     uvicorn.run("api.app:server_app", factory=True, workers=workers, **where)  # type: ignore[arg-type]
 
 
