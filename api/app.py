@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import pages
 from api.auth import Authenticator
 from api.cache import ReportCache
-from api.deps import AppState
+from api.deps import AppState, Database
 from api.errors import install_error_handlers
 from api.pipeline import PipelineRunner
 from api.routes import calls, customers, pipeline, privacy, reports
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     )
     app.state.koe = AppState(
         settings=settings,
-        sessions=load_sessionmaker(url),
+        database=Database(load_sessionmaker(url), url),
         auth=Authenticator(url),
         cache=cache,
         runner=runner,

@@ -14,8 +14,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 TTL_S = 30.0
 MAX_ENTRIES = 256
+#: What :meth:`ReportCache.peek` returns when it has nothing to serve.
+MISSING: Any = object()
 
 
 @dataclass(slots=True)
@@ -65,6 +69,23 @@ class ReportCache:
             with self._lock:
                 entry.refreshing = False
             raise
+
+    def peek(self, key: Hashable) -> Any:
+        """The value :meth:`get` would return without computing, or :data:`MISSING`."""
+        if self.ttl_s <= 0:
+            return MISSING
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and (entry.fresh_until > time.monotonic() or entry.refreshing):
+                return entry.value
+        return MISSING
+
+    async def aget(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """:meth:`get` for async routes: a cached value costs no thread; computing runs in a worker thread."""
+        value = self.peek(key)
+        if value is not MISSING:
+            return value
+        return await run_in_threadpool(self.get, key, compute)
 
     def _store(self, key: Hashable, value: Any) -> Any:
         with self._lock:

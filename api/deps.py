@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-import anyio
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +18,41 @@ from api.cache import ReportCache
 from api.pipeline import PipelineRunner
 from koe.errors import ConfigError
 from koe.settings import Settings
-from models.db import POOL_SIZE, translate_db_error
+from models.db import translate_db_error
+
+T = TypeVar("T")
+
+
+class Database:
+    """A route's database work, run in one worker thread with a session opened and closed there.
+
+    A connection is held only while the work runs, never while a request waits for a thread or for
+    its response to be written, and the API runs at most as many threads as the pool has
+    connections (``api.app``). So no request ever waits for a connection, and a busy server cannot
+    end up with every connection held by requests that wait for threads held by requests that
+    wait for connections. Database errors become koe's storage errors.
+
+    Args:
+        sessions: Session factory of the app's database.
+        url: The database URL (named in error messages).
+
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], url: str) -> None:
+        self._sessions = sessions
+        self._url = url
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in a worker thread (JSON routes: ``await db.run(...)``)."""
+        return await run_in_threadpool(self.call, work)
+
+    def call(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in the calling thread (routes that already run in a worker thread)."""
+        try:
+            with self._sessions() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise translate_db_error(exc, self._url) from exc
 
 
 @dataclass(slots=True)
@@ -27,11 +60,10 @@ class AppState:
     """Everything the routes share, built by ``create_app`` (no connection is opened before startup)."""
 
     settings: Settings
-    sessions: sessionmaker[Session]
+    database: Database
     auth: Authenticator
     cache: ReportCache
     runner: PipelineRunner
-    closers: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(POOL_SIZE))
 
 
 async def get_state(request: Request) -> AppState:
@@ -40,23 +72,9 @@ async def get_state(request: Request) -> AppState:
     return state
 
 
-async def get_db(state: Annotated[AppState, Depends(get_state)]) -> AsyncIterator[Session]:
-    """A read session for one request; database errors become koe's storage errors.
-
-    Routes only read through it (writes go through ``models.db.transaction``). Opening a session
-    does no I/O: the connection is taken on first use, in the endpoint's worker thread. Closing it
-    (which ends the read transaction and returns the connection to the pool) runs in a worker
-    thread too, so the event loop never waits on the database, but one of a separate set: if it
-    waited behind endpoints that themselves wait for a pooled connection, nothing would ever give
-    one back.
-    """
-    session = state.sessions()
-    try:
-        yield session
-    except SQLAlchemyError as exc:
-        raise translate_db_error(exc, state.settings.resolved_database_url) from exc
-    finally:
-        await anyio.to_thread.run_sync(session.close, limiter=state.closers)
+async def get_database(state: Annotated[AppState, Depends(get_state)]) -> Database:
+    """The app's :class:`Database` (no I/O here: the work runs when a route asks)."""
+    return state.database
 
 
 async def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
@@ -88,7 +106,7 @@ def raw_text_allowed(principal: Principal, state: AppState) -> bool:
     return state.settings.raw_text and principal.can(Permission.RAW_TEXT)
 
 
-DB = Annotated[Session, Depends(get_db)]
+DB = Annotated[Database, Depends(get_database)]
 State = Annotated[AppState, Depends(get_state)]
 
 

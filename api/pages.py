@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
@@ -124,7 +125,7 @@ def topics_page(
     """Topic report: volume over time, share, sentiment, effort, top tags, quotes."""
     report = state.cache.get(
         ("topics", since, until, granularity),
-        lambda: topic_report(db, since=since, until=until, granularity=granularity),
+        lambda: db.call(lambda s: topic_report(s, since=since, until=until, granularity=granularity)),
     )
     chart = charts.volume_chart(report["periods"], report["topics"])
     return _render(
@@ -149,7 +150,9 @@ def customers_page(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """Customers ranked by churn risk, with level and top reason."""
-    items, next_cursor = summaries().list_customers(db, order="churn_risk", level=level, limit=50, cursor=cursor)
+    items, next_cursor = db.call(
+        lambda s: summaries().list_customers(s, order="churn_risk", level=level, limit=50, cursor=cursor)
+    )
     return _render(request, "customers.html", principal, items=items, next_cursor=next_cursor, level=level)
 
 
@@ -161,9 +164,12 @@ def customer_page(
     principal: Annotated[Principal, Depends(require(Permission.CUSTOMERS))],
 ) -> Response:
     """A customer: the CSM brief, the timeline of calls, open issues and evidence."""
-    detail = summaries().customer_detail(db, customer_id)
-    brief = summaries().customer_brief(db, customer_id)
-    calls, _ = list_calls(db, customer_id=customer_id, limit=100)
+
+    def read(session: Session) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+        calls, _ = list_calls(session, customer_id=customer_id, limit=100)
+        return summaries().customer_detail(session, customer_id), summaries().customer_brief(session, customer_id), calls
+
+    detail, brief, calls = db.call(read)
     timeline = charts.customer_timeline(calls)
     return _render(request, "customer.html", principal, detail=detail, brief=brief, calls=calls, timeline=timeline)
 
@@ -177,7 +183,8 @@ def call_page(
     principal: Annotated[Principal, Depends(require(Permission.CALLS))],
 ) -> Response:
     """A call as a two-sided chat with tags in place, the timeline bar and the recording."""
-    detail = call_detail(db, call_id, raw_text=raw_text_allowed(principal, state))
+    raw_text = raw_text_allowed(principal, state)
+    detail = db.call(lambda s: call_detail(s, call_id, raw_text=raw_text))
     tags_by_utterance: dict[int, list[dict[str, Any]]] = {}
     for tag in detail["tags"]:
         tags_by_utterance.setdefault(tag["utterance_index"], []).append(tag)

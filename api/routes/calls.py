@@ -25,7 +25,7 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".webm", ".a
 
 
 @router.get("/calls", response_model=CallPage, summary="List calls, newest first")
-def get_calls(
+async def get_calls(
     db: DB,
     _: CallReader,
     customer_id: Annotated[str | None, Query(max_length=128, examples=["C-1001"])] = None,
@@ -38,27 +38,31 @@ def get_calls(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> CallPage:
     """Calls filtered by customer, agent, time, topic or tag; keyset-paginated on (started_at, id)."""
-    items, next_cursor = list_calls(
-        db,
-        customer_id=customer_id,
-        agent_id=agent_id,
-        since=since,
-        until=until,
-        topic_id=topic,
-        tag=tag,
-        limit=limit,
-        cursor=cursor,
+    items, next_cursor = await db.run(
+        lambda s: list_calls(
+            s,
+            customer_id=customer_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            topic_id=topic,
+            tag=tag,
+            limit=limit,
+            cursor=cursor,
+        )
     )
     return CallPage.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/calls/{call_id}", response_model=CallDetail, responses=NOT_FOUND, summary="One call in full")
-def get_call(call_id: str, db: DB, state: State, principal: CallReader) -> CallDetail:
+async def get_call(call_id: str, db: DB, state: State, principal: CallReader) -> CallDetail:
     """Transcript, metrics, topics, categories, sentiment, tags and effort of one call.
 
     Text is redacted unless ``KOE_RAW_TEXT`` is on and the key's role is ``data``.
     """
-    return CallDetail.model_validate(call_detail(db, call_id, raw_text=raw_text_allowed(principal, state)))
+    raw_text = raw_text_allowed(principal, state)
+    # Validated in the worker thread too: a long call is hundreds of utterances.
+    return await db.run(lambda s: CallDetail.model_validate(call_detail(s, call_id, raw_text=raw_text)))
 
 
 def allowed_recording(location: RecordingLocation, recordings_dir: Path) -> Path | None:
@@ -95,7 +99,7 @@ def allowed_recording(location: RecordingLocation, recordings_dir: Path) -> Path
 )
 def get_call_audio(call_id: str, db: DB, state: State, _: CallReader) -> FileResponse:
     """The recording: koe's copy (``KOE_KEEP_RECORDINGS``) or the original file if it still exists."""
-    location = recording_location(db, call_id)
+    location = db.call(lambda s: recording_location(s, call_id))
     path = allowed_recording(location, state.settings.data_dir / "recordings")
     if path is None:
         raise NotFoundError(f"call {call_id!r} has no recording koe can serve; ingest with KOE_KEEP_RECORDINGS=true")
@@ -104,11 +108,12 @@ def get_call_audio(call_id: str, db: DB, state: State, _: CallReader) -> FileRes
 
 
 @router.get("/search", response_model=SearchResults, summary="Full-text search over redacted utterances")
-def get_search(
+async def get_search(
     db: DB,
     _: CallReader,
     q: Annotated[str, Query(min_length=1, max_length=200, examples=["つながらない"])],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> SearchResults:
     """Utterances containing ``q`` (any substring: Japanese needs no spaces), newest first."""
-    return SearchResults.model_validate({"query": q, "hits": search_utterances(db, q, limit=limit)})
+    hits = await db.run(lambda s: search_utterances(s, q, limit=limit))
+    return SearchResults.model_validate({"query": q, "hits": hits})

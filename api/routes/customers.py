@@ -17,7 +17,7 @@ CustomerId = Annotated[str, Path(max_length=128, examples=["C-1001"])]
 
 
 @router.get("", response_model=CustomerPage, summary="Customers ranked by churn risk or last contact")
-def get_customers(
+async def get_customers(
     db: DB,
     _: CustomerReader,
     order: Literal["churn_risk", "last_contact"] = "churn_risk",
@@ -26,17 +26,19 @@ def get_customers(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> CustomerPage:
     """Customers with their churn level and top reason; pass ``next_cursor`` back as ``cursor``."""
-    items, next_cursor = summaries().list_customers(db, order=order, level=level, limit=limit, cursor=cursor)
+    items, next_cursor = await db.run(
+        lambda s: summaries().list_customers(s, order=order, level=level, limit=limit, cursor=cursor)
+    )
     return CustomerPage.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{customer_id}", response_model=CustomerDetail, responses=NOT_FOUND, summary="A customer's VOC summary")
-def get_customer(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerDetail:
+async def get_customer(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerDetail:
     """Churn risk with reasons and evidence, effort, tags, repeat contacts, topics, open issues."""
-    return CustomerDetail.model_validate(summaries().customer_detail(db, customer_id))
+    return CustomerDetail.model_validate(await db.run(lambda s: summaries().customer_detail(s, customer_id)))
 
 
 @router.get("/{customer_id}/brief", response_model=CustomerBrief, responses=NOT_FOUND, summary="The CSM brief")
-def get_customer_brief(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerBrief:
+async def get_customer_brief(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerBrief:
     """What to know before calling: risk and why, open issues, recent effort with quotes, last call."""
-    return CustomerBrief.model_validate(summaries().customer_brief(db, customer_id))
+    return CustomerBrief.model_validate(await db.run(lambda s: summaries().customer_brief(s, customer_id)))

@@ -25,16 +25,16 @@ def post_run(
 
 
 @router.get("", response_model=RunList, summary="Recent runs")
-def get_runs(
+async def get_runs(
     db: DB,
     _: Annotated[Principal, Depends(require(Permission.RUNS_READ))],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RunList:
     """The most recent pipeline runs first, with counts and failures."""
-    return RunList.model_validate({"items": list_runs(db, limit=limit)})
+    return RunList.model_validate({"items": await db.run(lambda s: list_runs(s, limit=limit))})
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=NOT_FOUND, summary="One run")
-def get_one_run(run_id: int, db: DB, _: Annotated[Principal, Depends(require(Permission.RUNS_READ))]) -> RunOut:
+async def get_one_run(run_id: int, db: DB, _: Annotated[Principal, Depends(require(Permission.RUNS_READ))]) -> RunOut:
     """A run's status, parameters, counts and per-call failures."""
-    return RunOut.model_validate(get_run(db, run_id))
+    return RunOut.model_validate(await db.run(lambda s: get_run(s, run_id)))

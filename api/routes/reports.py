@@ -20,7 +20,7 @@ Until = Annotated[datetime | None, Query(description="Calls that started before 
 
 
 @router.get("/topics", response_model=TopicReport, summary="Topics: volume, share, trend, sentiment, effort")
-def get_topic_report(
+async def get_topic_report(
     db: DB,
     state: State,
     _: ReportReader,
@@ -29,15 +29,19 @@ def get_topic_report(
     granularity: Literal["day", "week", "month"] = "week",
 ) -> TopicReport:
     """Per topic: calls, share, calls per period, mean customer sentiment, effort, top tags and quotes."""
-    report = state.cache.get(
+    report = await state.cache.aget(
         ("topics", since, until, granularity),
-        lambda: topic_report(db, since=since, until=until, granularity=granularity),
+        lambda: db.call(lambda s: topic_report(s, since=since, until=until, granularity=granularity)),
     )
     return TopicReport.model_validate(report)
 
 
 @router.get("/agents", response_model=AgentReport, summary="Agents: talk ratio, silence, overtalk, hold, effort")
-def get_agent_report(db: DB, state: State, _: ReportReader, since: Since = None, until: Until = None) -> AgentReport:
+async def get_agent_report(
+    db: DB, state: State, _: ReportReader, since: Since = None, until: Until = None
+) -> AgentReport:
     """Per agent: calls and per-call means of talk ratio, silence, overtalk, hold and customer effort."""
-    report = state.cache.get(("agents", since, until), lambda: agent_report(db, since=since, until=until))
+    report = await state.cache.aget(
+        ("agents", since, until), lambda: db.call(lambda s: agent_report(s, since=since, until=until))
+    )
     return AgentReport.model_validate(report)
