@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # --- service -------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    api_threads: int | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="Worker threads per server process for the routes' database work (at most the pool's 16 "
+        "connections); default: 4 on SQLite (in-process, more threads only contend for the GIL), 8 on PostgreSQL.",
+    )
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
 
     @field_validator("database_url")
