@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     app.add_middleware(RefuseNul)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness (no key needed)")
-    def health() -> Health:
+    async def health() -> Health:
         """Always ``ok`` while the process serves requests; reveals nothing about the data."""
         return Health(version=__version__, pipeline_version=PIPELINE_VERSION)
 
