@@ -178,7 +178,7 @@ def transcribe_options(agent_channel: int | None, settings: Any, overrides: Sequ
     options = TranscribeOptions(agent_channel=agent_channel, language=settings.language, beam_size=settings.beam_size)
     for item in overrides:
         name, _, raw = item.partition("=")
-        value = json.loads(raw) if raw[:1] in "-0123456789[{tfn" else raw
+        value: Any = json.loads(raw) if raw[:1] in "-0123456789[{tfn" else raw
         if "." in name:
             group, field = name.split(".", 1)
             nested = dataclasses.replace(getattr(options, group), **{field: value})

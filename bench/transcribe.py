@@ -3,6 +3,7 @@
     .venv/bin/python bench/transcribe.py                 # every sample call, bundled-base, CPU
     .venv/bin/python bench/transcribe.py --save var/bench/transcripts.json   # then bench/cer.py --from ...
     .venv/bin/python bench/transcribe.py --long 3        # memory of a 3-hour stereo call (see below)
+    .venv/bin/python bench/transcribe.py --long-real 3   # the same with the real model, sparse speech
 
 For each call, in the same process and with the same loaded model and decoding settings
 (language, beam size, condition_on_previous_text):
@@ -21,17 +22,29 @@ is the steadier figure). Peak memory is the process's peak RSS.
 runs the stage's decode/window/gate/VAD/pack path on it with a stand-in model that returns no
 text (transcribing three hours on a shared 2-core machine takes hours); Whisper's own memory per
 window is bounded by the window length and shows in the peak RSS of the normal run.
+
+``--long-real H`` runs the real model (koe's settings) on an H-hour stereo 8 kHz WAV of sparse
+speech: the stereo sample calls, agent always on channel 0, one after another with
+``--gap-s`` seconds of silence after each copy (default: enough to spread ``--copies`` copies over
+the H hours), so that VAD skips most of the file and only the copies' speech reaches Whisper.
+Reported: peak RSS after loading and warming the model and after the call (``ru_maxrss``), the
+largest RSS sampled every 0.2 s during the call, audio and speech duration, wall and CPU time,
+the largest Whisper input, and the CER of the whole transcript against the copies' references.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -159,13 +172,176 @@ def bench_long(calls_dir: Path, hours: float) -> int:
     return 0
 
 
+def telephone_band(channels: tuple[np.ndarray, ...]) -> np.ndarray:
+    """16 kHz float channels -> 8 kHz int16 frames (low-passed at 3.8 kHz first, so nothing aliases)."""
+    out = []
+    for channel in channels:
+        spectrum = np.fft.rfft(channel)
+        spectrum[int(len(channel) * 3800 / 16_000) :] = 0
+        out.append(np.fft.irfft(spectrum, n=len(channel))[::2])
+    return (np.clip(np.stack(out).T, -1, 1) * 32767).astype("<i2")
+
+
+def sample_blocks(calls_dir: Path) -> list[tuple[dict[str, Any], np.ndarray]]:
+    """Each stereo sample call's reference and its audio as 8 kHz frames, agent on channel 0."""
+    from transcribe.audio import decode_audio
+
+    blocks = []
+    for path in sorted((calls_dir / "reference").glob("*.json")):
+        ref = json.loads(path.read_text(encoding="utf-8"))
+        if ref.get("agent_channel") not in (0, 1):
+            continue
+        channels = decode_audio(calls_dir / ref["audio_path"]).channels
+        blocks.append((ref, telephone_band(channels if ref["agent_channel"] == 0 else channels[::-1])))
+    return blocks
+
+
+@contextmanager
+def wav_writer(dest: Path) -> Iterator[wave.Wave_write]:
+    """A stereo 8 kHz 16-bit WAV open for writing."""
+    with wave.open(str(dest), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        yield out
+
+
+def write_sparse_call(
+    blocks: list[tuple[dict[str, Any], np.ndarray]], hours: float, copies: int, dest: Path
+) -> tuple[float, list[tuple[float, float, dict[str, Any]]]]:
+    """Write an ``hours``-long WAV: ``copies`` of the blocks, in turn, spread out by silence.
+
+    Returns:
+        The duration in seconds, and where each copy lies: ``(start_s, end_s, reference)``.
+
+    """
+    total_frames = int(hours * 3600 * 8000)
+    speech_frames = sum(len(blocks[i % len(blocks)][1]) for i in range(copies))
+    gap_frames = max(0, (total_frames - speech_frames) // copies)
+    silence = np.zeros((8000 * 60, 2), dtype="<i2")  # written a minute at a time
+    placed, written = [], 0
+    with wav_writer(dest) as out:
+        for index in range(copies):
+            ref, block = blocks[index % len(blocks)]
+            placed.append((written / 8000, (written + len(block)) / 8000, ref))
+            out.writeframes(block.tobytes())
+            written += len(block)
+            pause = gap_frames if index < copies - 1 else total_frames - written
+            while pause > 0:
+                take = min(pause, len(silence))
+                out.writeframes(silence[:take].tobytes())
+                written, pause = written + take, pause - take
+    return written / 8000, placed
+
+
+class RssSampler:
+    """Samples this process's resident set size in a thread; keeps the largest value, in MB."""
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self.interval_s, self.peak_mb = interval_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+        with open("/proc/self/statm") as statm:
+            while not self._stop.is_set():
+                statm.seek(0)
+                self.peak_mb = max(self.peak_mb, int(statm.read().split()[1]) * page_mb)
+                self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class CountingModel:
+    """Passes everything to the real model; records how much audio Whisper was given."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.total_input_s, self.largest_input_s = model, 0.0, 0.0
+
+    def transcribe(self, audio: np.ndarray, **kwargs: Any) -> Any:
+        self.total_input_s += len(audio) / 16_000
+        self.largest_input_s = max(self.largest_input_s, len(audio) / 16_000)
+        return self.model.transcribe(audio, **kwargs)
+
+    def detect_language(self, audio: np.ndarray) -> Any:
+        return self.model.detect_language(audio)
+
+
+def bench_long_real(calls_dir: Path, hours: float, copies: int) -> int:
+    from bench.cer import score_call
+    from transcribe.model import ModelOptions, load_whisper_model
+
+    settings = load_settings()
+    model = load_whisper_model(ModelOptions.from_settings(settings))
+    options = TranscribeOptions(agent_channel=0, language=settings.language, beam_size=settings.beam_size)
+    blocks = sample_blocks(calls_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        # The same 8 kHz audio call by call first: the accuracy to compare with, and the warm-up,
+        # so that "before" already includes the model's own working memory.
+        alone = {}
+        for ref, block in blocks:
+            single = Path(tmp) / f"{ref['call_id']}.wav"
+            with wav_writer(single) as out:
+                out.writeframes(block.tobytes())
+            alone[ref["call_id"]] = transcript_record(transcribe_call(single, model=model, options=options))
+        path = Path(tmp) / "long-call.wav"
+        seconds, placed = write_sparse_call(blocks, hours, copies, path)
+        size_mb = path.stat().st_size / 1e6
+        before = peak_rss_mb()
+        counting = CountingModel(model)
+        with RssSampler() as sampler:
+            transcript, wall, cpu = timed(lambda: transcribe_call(path, model=counting, options=options))
+            compute_metrics(transcript)
+    long_utterances = transcript_record(transcript)["utterances"]
+    totals: dict[str, dict[str, list[int]]] = {"one 3-hour file": {}, "call by call": {}}
+    for start_s, end_s, ref in placed:
+        # Each copy's share of the long transcript, moved back to the copy's own time.
+        mine = [
+            {**u, "start_s": u["start_s"] - start_s, "end_s": u["end_s"] - start_s}
+            for u in long_utterances
+            if start_s - 1 <= u["start_s"] < end_s + 1
+        ]
+        for label, hyp in (("one 3-hour file", mine), ("call by call", alone[ref["call_id"]]["utterances"])):
+            for key, (edits, chars) in score_call(ref["utterances"], hyp, separated=True).items():
+                total = totals[label].setdefault(key, [0, 0])
+                total[0] += edits
+                total[1] += chars
+    speech_s = sum(u["end_s"] - u["start_s"] for _, _, ref in placed for u in ref["utterances"])
+    print(f"model={settings.whisper_model} device={settings.device} beam={settings.beam_size}")
+    print(f"long call: {seconds / 3600:.2f} h stereo 8 kHz WAV ({size_mb:.0f} MB), {copies} sample calls spread out")
+    print(
+        f"reference speech {speech_s / 60:.1f} min (sum of utterance spans, both sides); "
+        f"Whisper input {counting.total_input_s / 60:.1f} min, largest {counting.largest_input_s:.0f} s"
+    )
+    print(f"stage with the real model: {wall:.0f} s wall, {cpu:.0f} s CPU; {len(transcript.utterances)} utterances")
+    for label, scores in totals.items():
+        cer = "  ".join(f"{key} {100 * edits / chars:.1f}%" for key, (edits, chars) in scores.items())
+        print(f"CER of the {copies} copies, {label}: {cer}")
+    print(
+        f"peak RSS {peak_rss_mb():.0f} MB (ru_maxrss; before the call, model loaded and warmed: {before:.0f} MB); "
+        f"largest sampled RSS during the call {sampler.peak_mb:.0f} MB"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=Path, default=DEFAULT_CALLS)
     parser.add_argument("--save", type=Path, help="write koe's transcripts here (for bench/cer.py --from)")
     parser.add_argument("--only", nargs="*", default=[], help="call ids to run (default: all)")
     parser.add_argument("--long", type=float, metavar="HOURS", help="measure memory on a call this many hours long")
+    parser.add_argument("--long-real", type=float, metavar="HOURS", help="the same with the real model on sparse speech")
+    parser.add_argument("--copies", type=int, default=16, help="sample calls in the --long-real file (default 16, ~20 min of speech)")
     args = parser.parse_args(argv)
+    if args.long_real:
+        return bench_long_real(args.calls, args.long_real, args.copies)
     if args.long:
         return bench_long(args.calls, args.long)
     return bench_samples(args.calls, args.save, args.only)
