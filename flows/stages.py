@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from koe.errors import NoSpeechError
 from koe.records import CallAnalysis, CallMetrics, CallSource, Transcript
 from koe.settings import Settings
 
@@ -38,7 +39,17 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
         beam_size=settings.beam_size,
         hotwords=settings.vocabulary,
     )
-    return transcribe_call(source.audio_path, model=model, options=options)
+    transcript = transcribe_call(source.audio_path, model=model, options=options)
+    if not transcript.utterances:
+        # Silence, hum or line noise only: the hallucination guards kept Whisper from inventing text.
+        # Stored as a zero-talk call it would count as a real contact with 100% silence in every
+        # report, so it fails here, visibly, like any other unusable recording.
+        raise NoSpeechError(
+            f"{source.audio_path}: no speech found in {transcript.duration_s:.1f} s of audio (silence or "
+            "noise only); check that this is the right recording and that the agent and customer "
+            "channels were captured, then export it again"
+        )
+    return transcript
 
 
 def measure(transcript: Transcript) -> CallMetrics:

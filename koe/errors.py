@@ -36,6 +36,10 @@ class TranscriptFormatError(InputError):
     """An imported transcript (JSONL) line is invalid."""
 
 
+class NoSpeechError(InputError):
+    """A recording decodes but holds no speech (silence or noise only): nothing to analyse."""
+
+
 class UnsupportedLanguageError(InputError):
     """The speech is not in the configured language (recorded as such, not as garbage text)."""
 
