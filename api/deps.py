@@ -110,6 +110,11 @@ DB = Annotated[Database, Depends(get_database)]
 State = Annotated[AppState, Depends(get_state)]
 
 
+def ranking_key(order: str, level: str | None, limit: int, cursor: str | None) -> tuple[str | int | None, ...]:
+    """The report-cache key of one page of the customer ranking (shared by the JSON route and the page)."""
+    return ("customers", order, level, limit, cursor)
+
+
 def summaries() -> ModuleType:
     """``models.summaries`` (the insights stage's reads), imported when first needed.
 

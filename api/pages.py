@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
-from api.deps import DB, State, get_principal, raw_text_allowed, require, summaries
+from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require, summaries
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
 from koe.errors import AuthError
 from models.reads import call_detail
@@ -145,13 +145,17 @@ def topics_page(
 def customers_page(
     request: Request,
     db: DB,
+    state: State,
     principal: Annotated[Principal, Depends(require(Permission.CUSTOMERS))],
     level: Literal["low", "medium", "high"] | None = None,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """Customers ranked by churn risk, with level and top reason."""
-    items, next_cursor = db.call(
-        lambda s: summaries().list_customers(s, order="churn_risk", level=level, limit=50, cursor=cursor)
+    items, next_cursor = state.cache.get(
+        ranking_key("churn_risk", level, 50, cursor),
+        lambda: db.call(
+            lambda s: summaries().list_customers(s, order="churn_risk", level=level, limit=50, cursor=cursor)
+        ),
     )
     return _render(request, "customers.html", principal, items=items, next_cursor=next_cursor, level=level)
 

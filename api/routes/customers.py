@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Permission, Principal
-from api.deps import DB, require, summaries
+from api.deps import DB, State, ranking_key, require, summaries
 from api.routes import NOT_FOUND, REFUSALS
 from api.schemas import CustomerBrief, CustomerDetail, CustomerPage
 
@@ -19,15 +19,23 @@ CustomerId = Annotated[str, Path(max_length=128, examples=["C-1001"])]
 @router.get("", response_model=CustomerPage, summary="Customers ranked by churn risk or last contact")
 async def get_customers(
     db: DB,
+    state: State,
     _: CustomerReader,
     order: Literal["churn_risk", "last_contact"] = "churn_risk",
     level: Literal["low", "medium", "high"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> CustomerPage:
-    """Customers with their churn level and top reason; pass ``next_cursor`` back as ``cursor``."""
-    items, next_cursor = await db.run(
-        lambda s: summaries().list_customers(s, order=order, level=level, limit=limit, cursor=cursor)
+    """Customers with their churn level and top reason; pass ``next_cursor`` back as ``cursor``.
+
+    Pages are cached like the reports (``api.cache``): churn scores change only when the pipeline
+    runs, and a run started here, or a customer forgotten here, clears the cache.
+    """
+    items, next_cursor = await state.cache.aget(
+        ranking_key(order, level, limit, cursor),
+        lambda: db.call(
+            lambda s: summaries().list_customers(s, order=order, level=level, limit=limit, cursor=cursor)
+        ),
     )
     return CustomerPage.model_validate({"items": items, "next_cursor": next_cursor})
 

@@ -123,7 +123,7 @@ def test_delete_customer_endpoint_is_data_only_and_forgets(koe_env: str, tmp_pat
     _ingest(tmp_path, count=4)
     with transaction(koe_env) as session:
         keys = {role: create_key(session, role)[0] for role in ("manager", "csm", "data")}
-    app = create_app(get_settings(), report_cache_s=0)
+    app = create_app(get_settings())  # the production caches: forgetting must clear them too
     with TestClient(app) as client:
         for headers in ({}, {"Authorization": "Bearer koe_wrong"}):
             refused = client.delete(f"/customers/{GONE}", headers=headers)
@@ -134,11 +134,17 @@ def test_delete_customer_endpoint_is_data_only_and_forgets(koe_env: str, tmp_pat
         data = {"Authorization": f"Bearer {keys['data']}"}
         assert client.get(f"/calls?customer_id={GONE}", headers=data).json()["items"]
         assert client.get("/search", params={"q": MARKER[:5]}, headers=data).json()["hits"]
+        ranked = [c["customer_id"] for c in client.get("/customers", headers=data).json()["items"]]
+        assert GONE in ranked and GONE in client.get("/ui/customers", headers=data).text
         done = client.delete(f"/customers/{GONE}", headers=data)
         assert done.status_code == 200, done.text
         assert done.json()["calls"] == 2
         assert client.get(f"/calls?customer_id={GONE}", headers=data).json()["items"] == []
         assert client.get(f"/customers/{GONE}", headers=data).status_code == 404
+        # The cached ranking (JSON and page) was cleared, not served for another 30 s.
+        ranked = [c["customer_id"] for c in client.get("/customers", headers=data).json()["items"]]
+        assert ranked and GONE not in ranked
+        assert GONE not in client.get("/ui/customers", headers=data).text
         assert client.get("/search", params={"q": MARKER[:5]}, headers=data).json()["hits"] == []
         assert client.delete(f"/customers/{GONE}", headers=data).status_code == 404
     assert [(t, n) for t, n in find_in_tables(koe_env, [GONE, MARKER]) if t != "topic_models"] == []
