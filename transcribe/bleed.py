@@ -70,11 +70,18 @@ class TimedText(Protocol):
 T = TypeVar("T", bound=TimedText)
 
 
-def speech_level_db(levels_db: np.ndarray) -> float:
-    """A channel's typical speech loudness: the 95th percentile of its frame levels, in dBFS."""
-    if levels_db.size == 0:
+def speech_level_db(levels_db: np.ndarray, floor_db: float = -55.0) -> float:
+    """A channel's typical speech loudness: the 95th percentile of its frames above ``floor_db``, in dBFS.
+
+    Only frames with sound in them count. Over all frames, a side that speaks for less than 5% of a
+    window (a 10-minute window of a long call, a hold, a customer who mostly listens) would get its
+    silence as its "speech level", every faint frame would look loud for that side, and the other
+    side's bleed on it would no longer be gated.
+    """
+    active = levels_db[levels_db > floor_db]
+    if active.size == 0:
         return -120.0
-    return float(np.percentile(levels_db, 95))
+    return float(np.percentile(active, 95))
 
 
 def gate_bleed(left: np.ndarray, right: np.ndarray, options: BleedOptions) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +101,8 @@ def gate_bleed(left: np.ndarray, right: np.ndarray, options: BleedOptions) -> tu
         return left, right
     db_l = frame_rms_db(left, GATE_FRAME_S)
     db_r = frame_rms_db(right, GATE_FRAME_S)
-    rel_l = db_l - speech_level_db(db_l)
-    rel_r = db_r - speech_level_db(db_r)
+    rel_l = db_l - speech_level_db(db_l, options.floor_db)
+    rel_r = db_r - speech_level_db(db_r, options.floor_db)
     # A frame is the channel's own speech when it is loud and not far below the other side;
     # it is bleed when the other side is loud and this one far below it. Quiet frames of both
     # are left alone, and frames next to own speech are kept so onsets are not clipped.

@@ -41,6 +41,22 @@ def test_gate_removes_crosstalk_but_keeps_overtalk():
     assert rms(gated_right, 6.1, 7.4) == pytest.approx(rms(right, 6.1, 7.4))
 
 
+def test_gate_is_the_same_when_the_conversation_sits_in_a_long_quiet_window():
+    # A 10-minute window of a long call: the agent talks for 40 s (7%), the customer for 6 s (1%).
+    # The agent's bleed on the customer channel must still be gated, exactly as in a short call.
+    agent = burst(50, 1.0, 40.0, 0.3, 200, 1)
+    customer = burst(50, 42.0, 6.0, 0.3, 330, 3)
+    bleed = 10 ** (-26 / 20)
+    left, right = agent + bleed * customer, customer + bleed * agent
+    quiet = np.zeros(550 * SAMPLE_RATE, np.float32)
+    short = gate_bleed(left, right, OPTIONS)
+    long = gate_bleed(np.concatenate([quiet, left]), np.concatenate([quiet, right]), OPTIONS)
+    assert rms(short[1], 2.0, 40.0) == 0.0
+    assert rms(long[1][quiet.size :], 2.0, 40.0) == 0.0
+    np.testing.assert_array_equal(long[0][quiet.size :], short[0])
+    np.testing.assert_array_equal(long[1][quiet.size :], short[1])
+
+
 @dataclass(frozen=True)
 class Seg:
     start_s: float
