@@ -4,6 +4,7 @@
     .venv/bin/python bench/transcribe.py --save var/bench/transcripts.json   # then bench/cer.py --from ...
     .venv/bin/python bench/transcribe.py --long 3        # memory of a 3-hour stereo call (see below)
     .venv/bin/python bench/transcribe.py --long-real 3   # the same with the real model, sparse speech
+    .venv/bin/python bench/transcribe.py --padded 520    # each call alone vs behind 520 s of silence
 
 For each call, in the same process and with the same loaded model and decoding settings
 (language, beam size, condition_on_previous_text):
@@ -24,12 +25,16 @@ text (transcribing three hours on a shared 2-core machine takes hours); Whisper'
 window is bounded by the window length and shows in the peak RSS of the normal run.
 
 ``--long-real H`` runs the real model (koe's settings) on an H-hour stereo 8 kHz WAV of sparse
-speech: the stereo sample calls, agent always on channel 0, one after another with
-``--gap-s`` seconds of silence after each copy (default: enough to spread ``--copies`` copies over
-the H hours), so that VAD skips most of the file and only the copies' speech reaches Whisper.
+speech: the stereo sample calls, agent always on channel 0, one after another with silence after
+each copy, so that ``--copies`` copies spread evenly over the H hours; VAD skips most of the file
+and only the copies' speech reaches Whisper.
 Reported: peak RSS after loading and warming the model and after the call (``ru_maxrss``), the
 largest RSS sampled every 0.2 s during the call, audio and speech duration, wall and CPU time,
 the largest Whisper input, and the CER of the whole transcript against the copies' references.
+
+``--padded S`` transcribes each stereo sample call at 8 kHz twice, alone and behind S seconds of
+digital silence, and prints the CER of both: whether a call's place inside a long quiet window
+(as in a long recording) changes its transcript.
 """
 
 from __future__ import annotations
@@ -331,6 +336,37 @@ def bench_long_real(calls_dir: Path, hours: float, copies: int) -> int:
     return 0
 
 
+def bench_padded(calls_dir: Path, pad_s: float) -> int:
+    from bench.cer import score_call
+    from transcribe.model import ModelOptions, load_whisper_model
+
+    settings = load_settings()
+    model = load_whisper_model(ModelOptions.from_settings(settings))
+    options = TranscribeOptions(agent_channel=0, language=settings.language, beam_size=settings.beam_size)
+    silence = np.zeros((int(8000 * pad_s), 2), dtype="<i2")
+    totals: dict[str, dict[str, list[int]]] = {"alone": {}, "padded": {}}
+    print(f"model={settings.whisper_model} beam={settings.beam_size}; each call alone and behind {pad_s:.0f} s of silence")
+    with tempfile.TemporaryDirectory() as tmp:
+        for ref, block in sample_blocks(calls_dir):
+            cells = []
+            for label, frames, offset_s in (("alone", block, 0.0), ("padded", np.concatenate([silence, block]), pad_s)):
+                path = Path(tmp) / f"{label}.wav"
+                with wav_writer(path) as out:
+                    out.writeframes(frames.tobytes())
+                utterances = transcript_record(transcribe_call(path, model=model, options=options))["utterances"]
+                hyp = [{**u, "start_s": u["start_s"] - offset_s, "end_s": u["end_s"] - offset_s} for u in utterances]
+                scores = score_call(ref["utterances"], hyp, separated=True)
+                for key, (edits, chars) in scores.items():
+                    total = totals[label].setdefault(key, [0, 0])
+                    total[0] += edits
+                    total[1] += chars
+                cells.append(f"{label} " + " ".join(f"{k} {100 * e / c:.1f}%" for k, (e, c) in scores.items()))
+            print(f"{ref['call_id']}: " + " | ".join(cells), flush=True)
+    for label, summed in totals.items():
+        print(f"all, {label}: " + "  ".join(f"{k} {100 * e / c:.1f}%" for k, (e, c) in summed.items()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=Path, default=DEFAULT_CALLS)
@@ -339,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", type=float, metavar="HOURS", help="measure memory on a call this many hours long")
     parser.add_argument("--long-real", type=float, metavar="HOURS", help="the same with the real model on sparse speech")
     parser.add_argument("--copies", type=int, default=16, help="sample calls in the --long-real file (default 16, ~20 min of speech)")
+    parser.add_argument("--padded", type=float, metavar="SECONDS", help="each call alone and behind this much silence")
     args = parser.parse_args(argv)
+    if args.padded:
+        return bench_padded(args.calls, args.padded)
     if args.long_real:
         return bench_long_real(args.calls, args.long_real, args.copies)
     if args.long:
