@@ -48,7 +48,7 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -279,6 +279,19 @@ class CountingModel:
         return self.model.detect_language(audio)
 
 
+def add_scores(totals: dict[str, list[int]], scores: Mapping[str, Sequence[int]]) -> None:
+    """Add one call's ``{speaker: (edits, reference chars)}`` to running totals."""
+    for key, (edits, chars) in scores.items():
+        total = totals.setdefault(key, [0, 0])
+        total[0] += edits
+        total[1] += chars
+
+
+def cer_line(scores: Mapping[str, Sequence[int]]) -> str:
+    """``all 11.8%  agent 11.2%  customer 13.5%`` from ``{speaker: (edits, reference chars)}``."""
+    return "  ".join(f"{key} {100 * edits / chars:.1f}%" for key, (edits, chars) in scores.items())
+
+
 def bench_long_real(calls_dir: Path, hours: float, copies: int) -> int:
     from bench.cer import score_call
     from transcribe.model import ModelOptions, load_whisper_model
@@ -314,10 +327,7 @@ def bench_long_real(calls_dir: Path, hours: float, copies: int) -> int:
             if start_s - 1 <= u["start_s"] < end_s + 1
         ]
         for label, hyp in (("one 3-hour file", mine), ("call by call", alone[ref["call_id"]]["utterances"])):
-            for key, (edits, chars) in score_call(ref["utterances"], hyp, separated=True).items():
-                total = totals[label].setdefault(key, [0, 0])
-                total[0] += edits
-                total[1] += chars
+            add_scores(totals[label], score_call(ref["utterances"], hyp, separated=True))
     speech_s = sum(u["end_s"] - u["start_s"] for _, _, ref in placed for u in ref["utterances"])
     print(f"model={settings.whisper_model} device={settings.device} beam={settings.beam_size}")
     print(f"long call: {seconds / 3600:.2f} h stereo 8 kHz WAV ({size_mb:.0f} MB), {copies} sample calls spread out")
@@ -327,8 +337,7 @@ def bench_long_real(calls_dir: Path, hours: float, copies: int) -> int:
     )
     print(f"stage with the real model: {wall:.0f} s wall, {cpu:.0f} s CPU; {len(transcript.utterances)} utterances")
     for label, scores in totals.items():
-        cer = "  ".join(f"{key} {100 * edits / chars:.1f}%" for key, (edits, chars) in scores.items())
-        print(f"CER of the {copies} copies, {label}: {cer}")
+        print(f"CER of the {copies} copies, {label}: {cer_line(scores)}")
     print(
         f"peak RSS {peak_rss_mb():.0f} MB (ru_maxrss; before the call, model loaded and warmed: {before:.0f} MB); "
         f"largest sampled RSS during the call {sampler.peak_mb:.0f} MB"
@@ -356,14 +365,11 @@ def bench_padded(calls_dir: Path, pad_s: float) -> int:
                 utterances = transcript_record(transcribe_call(path, model=model, options=options))["utterances"]
                 hyp = [{**u, "start_s": u["start_s"] - offset_s, "end_s": u["end_s"] - offset_s} for u in utterances]
                 scores = score_call(ref["utterances"], hyp, separated=True)
-                for key, (edits, chars) in scores.items():
-                    total = totals[label].setdefault(key, [0, 0])
-                    total[0] += edits
-                    total[1] += chars
-                cells.append(f"{label} " + " ".join(f"{k} {100 * e / c:.1f}%" for k, (e, c) in scores.items()))
+                add_scores(totals[label], scores)
+                cells.append(f"{label} {cer_line(scores)}")
             print(f"{ref['call_id']}: " + " | ".join(cells), flush=True)
     for label, summed in totals.items():
-        print(f"all, {label}: " + "  ".join(f"{k} {100 * e / c:.1f}%" for k, (e, c) in summed.items()))
+        print(f"all, {label}: {cer_line(summed)}")
     return 0
 
 
