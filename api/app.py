@@ -29,7 +29,7 @@ from api.routes import calls, customers, pipeline, privacy, reports
 from api.schemas import Health
 from koe import PIPELINE_VERSION, __version__
 from koe.settings import Settings, get_settings
-from models.db import POOL_SIZE, ensure_database, load_sessionmaker
+from models.db import POOL_SIZE, ensure_database, load_read_sessionmaker
 
 HERE = Path(__file__).parent
 DESCRIPTION = """\
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     )
     app.state.koe = AppState(
         settings=settings,
-        database=Database(load_sessionmaker(url), url),
+        database=Database(load_read_sessionmaker(url), url),
         auth=Authenticator(url),
         cache=cache,
         runner=runner,

@@ -9,7 +9,6 @@ from types import ModuleType
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -18,13 +17,17 @@ from api.cache import ReportCache
 from api.pipeline import PipelineRunner
 from koe.errors import ConfigError
 from koe.settings import Settings
-from models.db import translate_db_error
+from models.db import read_session_work
 
 T = TypeVar("T")
 
 
 class Database:
-    """A route's database work, run in one worker thread with a session opened and closed there.
+    """A route's database reads, run in one worker thread with a session opened and closed there.
+
+    The sessions come from the read engine (``models.db.load_read_engine``: on PostgreSQL one round
+    trip per query, read-only on the server); writes (keys, page sessions, pipeline runs, erasure)
+    open their own transactions.
 
     A connection is held only while the work runs, never while a request waits for a thread or for
     its response to be written, and the API runs at most as many threads as the pool has
@@ -48,11 +51,7 @@ class Database:
 
     def call(self, work: Callable[[Session], T]) -> T:
         """``work(session)`` in the calling thread (routes that already run in a worker thread)."""
-        try:
-            with self._sessions() as session:
-                return work(session)
-        except SQLAlchemyError as exc:
-            raise translate_db_error(exc, self._url) from exc
+        return read_session_work(self._sessions, work, self._url)
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ import api.app
 import models.db
 from api.app import create_app
 from koe.settings import get_settings
-from models.db import dispose_engine, load_engine
+from models.db import dispose_engine, load_engine, load_read_engine
 from tests.api.seed import Seeded, seed
 
 POOL = 2
@@ -33,8 +33,8 @@ def small_pool(koe_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(models.db, "POOL_SIZE", POOL)
     monkeypatch.setattr(models.db, "POOL_OVERFLOW", 0)
     monkeypatch.setattr(api.app, "POOL_SIZE", POOL)
-    engine = load_engine(koe_env)
-    engine.pool._timeout = 5  # type: ignore[attr-defined]  # fail in seconds, not the default 30
+    for engine in (load_engine(koe_env), load_read_engine(koe_env)):
+        engine.pool._timeout = 5  # type: ignore[attr-defined]  # fail in seconds, not the default 30
     try:
         with TestClient(create_app(get_settings(), report_cache_s=0)) as client:
             yield client, data
