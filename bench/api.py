@@ -1,13 +1,14 @@
 """API latency under load: /customers/{id}, /customers?order=churn_risk and /reports/topics.
 
-Loads a database with 100,000 calls of 20,000 customers (bulk inserts), starts the service as
-``koe serve --workers N`` does (one worker per core by default) on 127.0.0.1,
+Loads a database with 100,000 calls of 20,000 customers (bulk inserts), starts the service with
+``koe serve --workers N`` (one worker per core by default) on 127.0.0.1,
 and runs 32 concurrent aiohttp clients against each endpoint for a bounded time; in the same run the
 same query is timed directly on the database (one thread, no HTTP). Prints p50/p99 latency (ms) and
 requests per second. Target: p99 < 100 ms on SQLite and PostgreSQL.
 
     .venv/bin/python bench/api.py                      # both backends, full size
     .venv/bin/python bench/api.py --backend sqlite --calls 20000 --customers 4000 --seconds 5
+    .venv/bin/python bench/api.py --uvicorn-workers    # uvicorn's own workers, for comparison
 
 PostgreSQL runs in a dedicated schema (``koe_bench_api``) that is dropped afterwards. The report
 cache of the service is on (as in production: reports are at most 30 s old); the direct column
@@ -38,7 +39,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.db import dispose_engine, load_sessionmaker, transaction, upgrade_database
+from models.db import dispose_engine, load_read_sessionmaker, transaction, upgrade_database
 from models.keys import create_key
 from models.reports import topic_report
 from models.tables import (
@@ -142,12 +143,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    """Run the service as ``koe serve --workers N`` does (the ``api.app:server_app`` factory)."""
+def start_server(url: str, data_dir: Path, port: int, workers: int, *, uvicorn_workers: bool = False) -> subprocess.Popen[bytes]:
+    """Run the service with ``koe serve --workers N`` (``--uvicorn-workers``: uvicorn's own workers, for comparison)."""
     env = {**os.environ, "KOE_DATABASE_URL": url, "KOE_DATA_DIR": str(data_dir)}
-    command = [sys.executable, "-m", "uvicorn", "api.app:server_app", "--factory", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    return subprocess.Popen(command, cwd=REPO, env=env)
+    if uvicorn_workers:
+        command = [sys.executable, "-m", "uvicorn", "api.app:server_app", "--factory", "--no-access-log"]
+    else:
+        command = [sys.executable, "-m", "koe", "serve"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -213,8 +217,8 @@ async def hammer(base: str, key: str, paths: Callable[[random.Random], str], cli
 
 
 def direct(operation: Callable[[Any, random.Random], Any], url: str, seconds: float) -> list[float]:
-    """Latencies (ms) of ``operation`` run directly on a session, one at a time."""
-    sessions = load_sessionmaker(url)
+    """Latencies (ms) of ``operation`` run directly on a read session (as the service reads), one at a time."""
+    sessions = load_read_sessionmaker(url)  # the engine the service reads with
     rng = random.Random(1)
     latencies = []
     deadline = time.perf_counter() + seconds
@@ -243,7 +247,7 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, data_dir: Path)
     port = free_port()
     # The server runs in its own processes, as `koe serve --workers N` does: the clients do not
     # share its GIL.
-    server = start_server(url, data_dir, port, args.workers)
+    server = start_server(url, data_dir, port, args.workers, uvicorn_workers=args.uvicorn_workers)
     wait_until_up(f"http://127.0.0.1:{port}/health")
     customers = args.customers
     cases: list[tuple[str, Callable[[random.Random], str], Callable[[Any, random.Random], Any]]] = [
@@ -296,6 +300,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Server processes (default: one per core).")
     parser.add_argument("--seconds", type=float, default=10.0, help="Load duration per endpoint (s).")
+    parser.add_argument(
+        "--uvicorn-workers",
+        action="store_true",
+        help="Serve with uvicorn's own --workers (one shared listening socket) instead of koe serve's.",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -513,19 +513,38 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default: KOE_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: KOE_PORT).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (use about one per core).")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            help="Log every request (method, path, query string, status). Off by default: paths and "
+            "queries can hold customer IDs and search text, and each line costs time under load."
+        ),
+    ] = False,
 ) -> None:
     """Serve the JSON API and the pages (topic report, customers, calls)."""
     import uvicorn
+
+    from api.serve import APP, Supervisor, reuse_port_supported
 
     settings = _settings()
     try:
         _database(settings)
     except KoeError as exc:
         _fail(exc)
-    where = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    where_host, where_port = host or settings.host, port or settings.port
     # Each worker process builds the app itself from the same KOE_ environment (a uvicorn factory);
     # page sign-in sessions are kept in the database, so any worker serves any signed-in page.
-    uvicorn.run("api.app:server_app", factory=True, workers=workers, **where)  # type: ignore[arg-type]
+    if workers == 1 or not reuse_port_supported():
+        uvicorn.run(
+            APP, factory=True, workers=workers, log_level="info", access_log=access_log, host=where_host, port=where_port
+        )
+        return
+    # One listening socket per worker, so the kernel balances connections over them (api.serve).
+    try:
+        status = Supervisor(where_host, where_port, workers, access_log=access_log).run()
+    except KoeError as exc:
+        _fail(exc)
+    raise typer.Exit(status)
 
 
 def main() -> None:
