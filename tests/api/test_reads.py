@@ -8,7 +8,6 @@ is still answered, because the read is repeated once on a fresh connection.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -23,16 +22,7 @@ from koe.settings import get_settings
 from models.db import load_engine, load_read_engine, load_read_sessionmaker, read_session_work
 from tests.api.seed import seed
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_env(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("KOE_DATABASE_URL", postgres_url)
-    monkeypatch.setenv("KOE_DATA_DIR", str(tmp_path / "var"))
-    get_settings.cache_clear()
-    yield postgres_url
-    get_settings.cache_clear()
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("db_url", ["postgres"], indirect=True)]
 
 
 def _status_after_select(session: Session) -> psycopg.pq.TransactionStatus:
@@ -42,24 +32,24 @@ def _status_after_select(session: Session) -> psycopg.pq.TransactionStatus:
     return dbapi.info.transaction_status
 
 
-def test_a_read_opens_no_transaction_and_cannot_write(pg_env: str) -> None:
-    sessions = load_read_sessionmaker(pg_env)
+def test_a_read_opens_no_transaction_and_cannot_write(koe_env: str) -> None:
+    sessions = load_read_sessionmaker(koe_env)
     # No BEGIN was sent before the query, so there is no ROLLBACK to send after it either.
-    assert read_session_work(sessions, _status_after_select, pg_env) == psycopg.pq.TransactionStatus.IDLE
+    assert read_session_work(sessions, _status_after_select, koe_env) == psycopg.pq.TransactionStatus.IDLE
     with pytest.raises(StorageError, match="read-only transaction"):
-        read_session_work(sessions, lambda s: s.execute(sa.text("delete from customers")), pg_env)
+        read_session_work(sessions, lambda s: s.execute(sa.text("delete from customers")), koe_env)
 
 
-def test_requests_are_answered_after_the_database_drops_every_connection(pg_env: str, tmp_path: Path) -> None:
-    data = seed(pg_env, recordings=tmp_path / "incoming")
+def test_requests_are_answered_after_the_database_drops_every_connection(koe_env: str, tmp_path: Path) -> None:
+    data = seed(koe_env, recordings=tmp_path / "incoming")
     backends: list[int] = []
-    for engine in (load_engine(pg_env), load_read_engine(pg_env)):
+    for engine in (load_engine(koe_env), load_read_engine(koe_env)):
         sa.event.listen(engine, "connect", lambda dbapi, _record: backends.append(dbapi.info.backend_pid))
     headers = {"Authorization": f"Bearer {data.keys['csm']}"}
     with TestClient(create_app(get_settings(), report_cache_s=0)) as client:
         assert client.get("/customers/C-1001", headers=headers).status_code == 200
         assert backends
-        admin = sa.create_engine(pg_env)
+        admin = sa.create_engine(koe_env)
         with admin.connect() as connection:
             killed = connection.execute(
                 sa.text("select count(*) from (select pg_terminate_backend(pid) from unnest(:pids) as pid) t"),
