@@ -97,13 +97,14 @@ class Supervisor:
     def __init__(
         self, host: str, port: int, workers: int, log_level: str = "info", app: str = APP, *, access_log: bool = False
     ) -> None:
-        self._where = (host, port, log_level, app, access_log)
+        self._host, self._port = host, port
+        self._worker_args = (host, port, log_level, app, access_log)
         self._workers = workers
         self._context = multiprocessing.get_context("spawn")
         self._stopping = False
 
     def _start(self) -> tuple[BaseProcess, float]:
-        process = self._context.Process(target=_worker, args=self._where, name="koe-serve-worker")
+        process = self._context.Process(target=_worker, args=self._worker_args, name="koe-serve-worker")
         process.start()
         log.info("worker %s started", process.pid)
         return process, time.monotonic()
@@ -118,8 +119,7 @@ class Supervisor:
             ConfigError: when the address cannot be bound (checked before any worker starts).
 
         """
-        host, port = self._where[:2]
-        listen_socket(host, port, reuse_port=False, listen=False).close()  # fail here, once, clearly
+        listen_socket(self._host, self._port, reuse_port=False, listen=False).close()  # fail here, once, clearly
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
         running = [self._start() for _ in range(self._workers)]

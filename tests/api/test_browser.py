@@ -6,7 +6,6 @@ Screenshots go to a temporary folder (``KOE_SCREENSHOTS`` to keep them elsewhere
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,16 +17,11 @@ import uvicorn
 from api.app import create_app
 from koe.settings import get_settings
 from tests.api.seed import RAW_PHONE, Seeded, seed
+from tests.net import free_port
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def server(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("KOE_DATA_DIR", str(tmp_path / "var"))
     get_settings.cache_clear()
     data = seed(sqlite_url, recordings=tmp_path / "incoming")
-    port = _free_port()
+    port = free_port()
     instance = uvicorn.Server(uvicorn.Config(create_app(get_settings()), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,9 @@ import psutil
 import pytest
 
 from api.serve import Supervisor, reuse_port_supported
+from tests.net import free_port
 
 pytestmark = pytest.mark.skipif(not reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux-only")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_up(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -53,7 +47,7 @@ def _workers(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
 
 @pytest.fixture
 def served(koe_env: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "koe", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -134,7 +128,7 @@ def test_a_port_in_use_is_refused_before_any_worker_starts(served: tuple[subproc
 
 def test_a_worker_that_cannot_start_stops_the_server() -> None:
     # The workers import an app that does not exist: restarting them would only loop.
-    supervisor = Supervisor("127.0.0.1", _free_port(), 2, log_level="critical", app="api.app:no_such_factory")
+    supervisor = Supervisor("127.0.0.1", free_port(), 2, log_level="critical", app="api.app:no_such_factory")
     started = time.monotonic()
     assert supervisor.run() == 1
     assert time.monotonic() - started < 30
