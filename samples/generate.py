@@ -5,6 +5,12 @@ time, seconds afterwards thanks to the per-utterance cache in ``samples/.cache/`
 
     .venv-tts/bin/python samples/generate.py
 
+Render another set of scripts elsewhere (the held-out calls that check transcription on calls
+koe was not tuned on; only the audio, manifest.csv and reference/ are written there)::
+
+    .venv-tts/bin/python samples/generate.py --dialogues bench/data/heldout/dialogues.yaml \
+        --out bench/data/heldout/calls
+
 Check the committed audio only (decode every file, print duration/channels/rate)::
 
     .venv-tts/bin/python samples/generate.py --check
@@ -49,7 +55,6 @@ import yaml
 SAMPLES_DIR = Path(__file__).resolve().parent
 DIALOGUES_PATH = SAMPLES_DIR / "dialogues.yaml"
 CALLS_DIR = SAMPLES_DIR / "calls"
-REFERENCE_DIR = CALLS_DIR / "reference"
 TRANSCRIPTS_PATH = SAMPLES_DIR / "transcripts.jsonl"
 README_PATH = SAMPLES_DIR / "README.md"
 CACHE_DIR = SAMPLES_DIR / ".cache" / "tts"
@@ -410,12 +415,12 @@ def probe(path: Path) -> tuple[float, int, int]:
 # --- outputs ---------------------------------------------------------------------------------
 
 
-def render_call(script: CallScript, synth: Synthesizer) -> RenderedCall:
+def render_call(script: CallScript, synth: Synthesizer, calls_dir: Path = CALLS_DIR) -> RenderedCall:
     """Synthesize, mix and encode one call; returns what the reference files need."""
     placed = place_turns(script, synth)
     audio = mix(script, placed)
     fmt = FORMATS[script.format]
-    path = CALLS_DIR / f"{script.call_id}.{fmt.extension}"
+    path = calls_dir / f"{script.call_id}.{fmt.extension}"
     encode(audio, path, fmt)
     return RenderedCall(script, placed, derive_events(placed), round(audio.shape[1] / SAMPLE_RATE, 3), path)
 
@@ -428,10 +433,12 @@ def utterance_records(call: RenderedCall) -> list[dict[str, Any]]:
     ]
 
 
-def write_outputs(calls: list[RenderedCall]) -> None:
-    """Write the manifest, the reference scripts, transcripts.jsonl and the README table."""
-    REFERENCE_DIR.mkdir(parents=True, exist_ok=True)
-    with (CALLS_DIR / "manifest.csv").open("w", encoding="utf-8", newline="") as f:
+def write_outputs(calls: list[RenderedCall], calls_dir: Path = CALLS_DIR) -> None:
+    """Write the manifest and the reference scripts; for the bundled samples, also
+    transcripts.jsonl and the README table."""
+    reference_dir = calls_dir / "reference"
+    reference_dir.mkdir(parents=True, exist_ok=True)
+    with (calls_dir / "manifest.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow([*MANIFEST_COLUMNS, "queue"])
         for c in calls:
@@ -459,8 +466,10 @@ def write_outputs(calls: list[RenderedCall]) -> None:
             "utterances": utterance_records(c),
         }
         text = json.dumps(reference, ensure_ascii=False, indent=1) + "\n"
-        (REFERENCE_DIR / f"{s.call_id}.json").write_text(text, encoding="utf-8")
+        (reference_dir / f"{s.call_id}.json").write_text(text, encoding="utf-8")
         lines.append(json.dumps({**header, "utterances": utterance_records(c)}, ensure_ascii=False))
+    if calls_dir != CALLS_DIR:
+        return  # another set (bench/data/heldout): no transcripts.jsonl, no README table
     TRANSCRIPTS_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _update_readme(calls)
 
@@ -532,23 +541,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only decode and check the committed audio")
     parser.add_argument("--only", nargs="*", default=None, help="render only these call ids (debugging)")
+    parser.add_argument("--dialogues", type=Path, default=DIALOGUES_PATH, help="scripts to render")
+    parser.add_argument("--out", type=Path, default=CALLS_DIR,
+                        help="folder for the audio, manifest.csv and reference/ (default: samples/calls)")
     args = parser.parse_args(argv)
+    calls_dir = args.out.resolve()
     if args.check:
-        return 0 if check(CALLS_DIR) else 1
-    scripts = load_dialogues(DIALOGUES_PATH)
+        return 0 if check(calls_dir) else 1
+    scripts = load_dialogues(args.dialogues)
     if args.only:
         scripts = [s for s in scripts if s.call_id in set(args.only)]
-    CALLS_DIR.mkdir(parents=True, exist_ok=True)
+    calls_dir.mkdir(parents=True, exist_ok=True)
     synth = Synthesizer(CACHE_DIR)
     rendered = []
     for script in scripts:
-        call = render_call(script, synth)
+        call = render_call(script, synth, calls_dir)
         print(f"{script.call_id}: {call.duration_s:.1f} s, {len(call.utterances)} utterances", flush=True)
         rendered.append(call)
     if args.only:
         return 0  # partial runs leave the manifest and references as they were
-    write_outputs(rendered)
-    return 0 if check(CALLS_DIR) else 1
+    write_outputs(rendered, calls_dir)
+    return 0 if check(calls_dir) else 1
 
 
 if __name__ == "__main__":
