@@ -222,6 +222,20 @@ def transcript_record(transcript: Any) -> dict[str, Any]:
     }
 
 
+def respelled(record: dict[str, Any]) -> dict[str, Any]:
+    """A saved Whisper transcript as koe stores it: in written form (:mod:`textmining.respell`)."""
+    from koe.records import Transcript, Utterance
+    from textmining.respell import load_respeller, respell_transcript
+
+    transcript = Transcript(
+        utterances=tuple(Utterance(**u) for u in record["utterances"]),
+        duration_s=record["duration_s"],
+        speakers_separated=record["speakers_separated"],
+        source="whisper:saved",
+    )
+    return transcript_record(respell_transcript(transcript, load_respeller()))
+
+
 #: Kinds of error region, in the order they are tested (see :func:`classify`).
 KINDS = ("spelled-out", "same reading: number form", "same reading: kana/kanji", "same reading: other kanji",
          "edge deletion/insertion", "different sound")
@@ -329,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", type=int, default=0, metavar="N", help="print the N worst error regions per call and speaker")
     parser.add_argument("--reading", action="store_true", help="also print the reading CER (diagnostic, see reading())")
     parser.add_argument("--json", type=Path, help="also write the scores here")
+    parser.add_argument("--raw", action="store_true",
+                        help="score Whisper's text as it came out, without koe's written-form respelling")
     args = parser.parse_args(argv)
 
     if args.source:
@@ -348,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         if ref["call_id"] not in hypotheses:
             print(f"{ref['call_id']}: no transcript, skipped", file=sys.stderr)
             continue
-        pairs.append((ref, hypotheses[ref["call_id"]]))
+        hypothesis = hypotheses[ref["call_id"]]
+        pairs.append((ref, hypothesis if args.raw else respelled(hypothesis)))
+    print("scored: " + ("Whisper's raw text (--raw)" if args.raw else "koe's transcripts (Whisper + textmining.respell)"))
     if args.errors:
         kinds: Counter[str] = Counter()
         for ref, hyp in pairs:

@@ -40,6 +40,10 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
         hotwords=settings.vocabulary,
     )
     transcript = transcribe_call(source.audio_path, model=model, options=options)
+    if settings.respell:
+        from textmining.respell import load_respeller, respell_transcript
+
+        transcript = respell_transcript(transcript, load_respeller())
     if not transcript.utterances:
         # Silence, hum or line noise only: the hallucination guards kept Whisper from inventing text.
         # Stored as a zero-talk call it would count as a real contact with 100% silence in every

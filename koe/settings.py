@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     vocabulary: str | None = Field(
         None, description="Words Whisper should expect (product, plan and company names), space-separated."
     )
+    respell: bool = Field(
+        True,
+        description="Write spelled-out e-mail addresses and digit strings, and the base model's known "
+        "misspellings of support words, in written form (textmining.respell).",
+    )
 
     # --- text mining ---------------------------------------------------------------------
     tag_rules: Path | None = Field(None, description="Effort/frustration rules YAML; default: bundled.")
