@@ -4,6 +4,11 @@
     .venv/bin/python bench/cer.py --from var/bench/transcripts.json   # reuse bench/transcribe.py's run
     .venv/bin/python bench/cer.py --save var/bench/cer.json --errors 5 --reading  # keep the run; diagnose
     .venv/bin/python bench/cer.py --set beam_size=1 --set vad.speech_pad_ms=400   # try other options
+    .venv/bin/python bench/cer.py --calls bench/data/heldout2/calls   # calls koe was not tuned on
+
+What is scored is what koe stores: Whisper's text put in written form by
+:mod:`textmining.respell` (``KOE_RESPELL``'s default); ``--raw`` scores Whisper's text as it came
+out. Saved transcripts (``--save``/``--from``) are always Whisper's raw text.
 
 CER = Levenshtein distance (substitutions + deletions + insertions, in characters) / reference
 characters, after NFKC normalisation (full/half width), case folding and removing everything that

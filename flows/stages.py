@@ -27,7 +27,9 @@ class CallResult:
 def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
     """The call's transcript: imported as given, or transcribed from its recording."""
     if source.transcript is not None:
-        return source.transcript
+        # A stored Whisper transcript being reprocessed gets the current respelling rules too;
+        # imported transcripts are returned as given (respell_transcript leaves them alone).
+        return _written_form(source.transcript, settings)
     from transcribe.engine import TranscribeOptions, transcribe_call
     from transcribe.model import ModelOptions, load_whisper_model
 
@@ -39,11 +41,7 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
         beam_size=settings.beam_size,
         hotwords=settings.vocabulary,
     )
-    transcript = transcribe_call(source.audio_path, model=model, options=options)
-    if settings.respell:
-        from textmining.respell import load_respeller, respell_transcript
-
-        transcript = respell_transcript(transcript, load_respeller())
+    transcript = _written_form(transcribe_call(source.audio_path, model=model, options=options), settings)
     if not transcript.utterances:
         # Silence, hum or line noise only: the hallucination guards kept Whisper from inventing text.
         # Stored as a zero-talk call it would count as a real contact with 100% silence in every
@@ -54,6 +52,14 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
             "channels were captured, then export it again"
         )
     return transcript
+
+
+def _written_form(transcript: Transcript, settings: Settings) -> Transcript:
+    if not settings.respell:
+        return transcript
+    from textmining.respell import load_respeller, respell_transcript
+
+    return respell_transcript(transcript, load_respeller())
 
 
 def measure(transcript: Transcript) -> CallMetrics:

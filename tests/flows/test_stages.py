@@ -38,3 +38,14 @@ def test_transcripts_are_stored_in_written_form_unless_turned_off(
     transcript = transcribe_source(source, settings)
     assert [u.text for u in transcript.utterances] == [expected]
     assert transcript.utterances[0].start_s == 0.5 and transcript.utterances[0].confidence == -0.4
+
+
+@pytest.mark.parametrize(("origin", "expected"), [("whisper:bundled-base", WRITTEN_TEXT), ("import", WHISPER_TEXT)])
+def test_reprocessed_whisper_transcripts_get_the_current_rules_and_imports_stay(
+    tmp_path: Path, origin: str, expected: str
+) -> None:
+    utterance = Utterance(speaker="customer", start_s=0.5, end_s=6.0, text=WHISPER_TEXT)
+    stored = Transcript(utterances=(utterance,), duration_s=7.0, speakers_separated=True, source=origin)
+    source = CallSource(call_id="c1", sha256="0" * 64, origin="c1", transcript=stored)
+    transcript = transcribe_source(source, load_settings(data_dir=tmp_path))
+    assert [u.text for u in transcript.utterances] == [expected]
