@@ -73,3 +73,34 @@ def test_count_morae(text: str, morae: int) -> None:
 )
 def test_reading_of_number(digits: str, reading: str) -> None:
     assert reading_of_number(digits) == reading
+
+
+def test_the_process_tagger_is_safe_to_share_between_threads() -> None:
+    # The default task runner analyses calls in a thread pool with one shared tagger; a single
+    # MeCab Tagger called from several threads returns other texts' morphemes.
+    import threading
+
+    from textmining.tokens import _tokenize
+
+    texts = [
+        "お電話ありがとうございます。さくらネットの佐藤でございます。",
+        "先週も電話したんですけど、まだインターネットがつながらないんです。",
+        "大変申し訳ございません。回線の状況をお調べいたします。",
+        "もう解約しようかと思っています。",
+    ]
+    tagger = load_tagger()
+    expected = {text: _tokenize(text, tagger) for text in texts}
+    wrong: list[str] = []
+
+    def work(offset: int) -> None:
+        for k in range(1500):
+            text = texts[(offset + k) % len(texts)]
+            if _tokenize(text, tagger) != expected[text]:
+                wrong.append(text)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
