@@ -8,7 +8,8 @@ Placeholder   What it replaces
 ============  =====================================================================================
 ［電話番号］  10-11 digit numbers starting with 0, or ``+81``; ASCII/full-width digits, kanji
               numerals (〇九〇…), spoken digits (ゼロキューゼロ, まるきゅうまる); ``-``, space, の between
-［メールアドレス］ ``user@example.com`` and spoken ``user アットマーク example ドット com``
+［メールアドレス］ ``user@example.com`` (also cut short: ``user@example``) and spoken ``user アットマーク example
+              ドット com`` (with アットマーク also without the domain's dots)
 ［カード番号］ 13-19 digits that pass the Luhn check, with or without spaces/hyphens
 ［番号］      other long digit runs (>= 8 digits: contract, customer and account numbers) and numbers
               after お客様番号/契約番号/会員番号 (>= 6 digits). Un-Luhn 13-19 digit runs land here: they
@@ -102,12 +103,20 @@ _ADDRESS = re.compile(
     rf"(?:{_PREFS})\s*{_PLACE}{{1,10}}?[市区町村郡]{_PLACE}{{0,12}}?[東西南北]?(?:{_BLOCK})"
     rf"|[一-龥々]{{1,5}}[市区][一-龥々ぁ-んァ-ヶー]{{1,10}}?(?:[0-9]+(?:丁目|-)[0-9]+(?:(?:番|-)[0-9]+号?)?)"
 )
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# The domain may be cut short: Whisper often ends an utterance after 「…@example」 and puts the
+# 「.jp」 in the next one, and the part before the @ is what identifies the person.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*")
 _SPOKEN_AT = r"(?:アットマーク|あっとまーく|アット|あっと)"
 _SPOKEN_DOT = r"(?:ドット|どっと|\.)"
 _SPOKEN_PART = r"[A-Za-z0-9_\-ァ-ヶー]+"
 _SPOKEN_EMAIL = re.compile(
     rf"[A-Za-z0-9._\-ァ-ヶー]+\s*{_SPOKEN_AT}\s*{_SPOKEN_PART}(?:\s*{_SPOKEN_DOT}\s*{_SPOKEN_PART})+"
+    # アットマーク is never anything but an at-sign: the address counts even when the domain was
+    # cut off, and its local part may be names in kanji with spoken dots (花子ドット 高橋).
+    # (one character class, bounded: a nested (x+\s*)+ backtracks exponentially on long runs)
+    rf"|[A-Za-z0-9._\-ァ-ヶー一-龥々][A-Za-z0-9._\-ァ-ヶー一-龥々\s]{{0,40}}?(?:アットマーク|あっとまーく|atomaku)\s*{_SPOKEN_PART}"
+    rf"(?:\s*{_SPOKEN_DOT}\s*{_SPOKEN_PART})*",
+    re.I,
 )
 # Digit runs with the separators people and ASR put between groups.
 _DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+81[\s\-]?)?[0-9](?:[\s\-‐ー()の]?[0-9]){6,22}(?![0-9])")

@@ -128,21 +128,59 @@ _ADDRESS_WORDS = {
     "エーユー": "au", "オーシーエヌ": "ocn", "イーゼットウェブ": "ezweb", "ライブ": "live",
     "メール": "mail", "インフォ": "info", "サポート": "support",
 }  # fmt: skip
-_AT = r"(?:@|アットマーク|アット\s?マーク|あっとまーく|at\s?mark|atomaku|attomaku|アット(?=\s*[A-Za-zァ-ヶ一-龥]))"
-_STRONG_AT = re.compile(r"@|マーク|まーく|mark|maku", re.I)
-_SEP = r"(?:ドット|ドッド|どっと|dot|ハイフン|ハイフォン|アンダーバー|アンダースコア|[.\-_・])"
-_PART = r"(?:[A-Za-z0-9]+|[ァ-ヶー]+|[一-龥々]{1,4})"
+# Separator and at-sign words are coded as one control character each before matching, so no
+# part pattern can also match them: with ドット both a separator and katakana, a long katakana
+# run splits in exponentially many ways before a match fails.
+_SYMBOL = re.compile(
+    r"アットマーク|アット\s?マーク|あっとまーく|at\s?mark|atomaku|attomaku|アット|@"
+    r"|ドット|ドッド|どっと|ハイフン|ハイフォン|アンダーバー|アンダースコア|[.・\-_]",
+    re.I,
+)
+_AT, _WEAK_AT, _DOT, _HYPHEN, _UNDERSCORE = "\x00", "\x04", "\x01", "\x02", "\x03"
+_SEP_TEXT = {_DOT: ".", _HYPHEN: "-", _UNDERSCORE: "_"}
+_SEP = "[\x01\x02\x03]"
+_PART = r"(?:[A-Za-z0-9]+|[ァ-ヶー]+|[一-龥々]+)"
 # After a separator a part may hold ASR slips in any script (ユキドットを盛りた for yuki.morita);
-# the first part may not, or 「メールは」 would join the address.
+# the first part may not, or 「メールは」 would join the address. Parts without a separator between
+# them need a pause (space, 、), for the same reason as the coding above.
 _LOOSE_PART = r"[ぁ-ゖァ-ヶー一-龥々A-Za-z0-9]{1,10}"
 _GAP = r"[\s、,]*"
 _ADDRESS = re.compile(
-    rf"(?P<local>{_PART}(?:{_GAP}(?:{_SEP}{_GAP}{_LOOSE_PART}|{_PART})){{0,8}}){_GAP}(?P<at>{_AT}){_GAP}"
-    rf"(?P<domain>{_PART}(?:{_GAP}{_SEP}{_GAP}{_PART}){{0,4}})",
-    re.I,
+    rf"(?P<local>{_PART}(?:{_GAP}{_SEP}{_GAP}{_LOOSE_PART}|[\s、,]+{_PART}){{0,8}}){_GAP}(?P<at>[{_AT}{_WEAK_AT}]){_GAP}"
+    rf"(?P<domain>{_PART}(?:{_GAP}{_SEP}{_GAP}{_PART}){{0,4}})"
 )
 # A domain continued at the start of the speaker's next utterance: 「ドットJPです」.
-_DOMAIN_TAIL = re.compile(rf"^{_GAP}(?P<domain>(?:{_SEP}{_GAP}{_PART}{_GAP}){{1,4}})", re.I)
+_DOMAIN_TAIL = re.compile(rf"^{_GAP}(?P<domain>(?:{_SEP}{_GAP}{_PART}{_GAP}){{1,4}})")
+
+
+def _symbol_code(word: str) -> str:
+    if word in ("ハイフン", "ハイフォン", "-"):
+        return _HYPHEN
+    if word in ("アンダーバー", "アンダースコア", "_"):
+        return _UNDERSCORE
+    if word in ("ドット", "ドッド", "どっと", ".", "・"):
+        return _DOT
+    return _WEAK_AT if word == "アット" else _AT
+
+
+def _coded(text: str) -> tuple[str, list[int]]:
+    """The text with symbol words coded, and where each coded character starts in the text.
+
+    ``starts`` has one more entry, the text's length: coded span ``[a, b)`` is
+    ``text[starts[a]:starts[b]]``.
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    position = 0
+    for m in _SYMBOL.finditer(text):
+        out.extend(text[position : m.start()])
+        starts.extend(range(position, m.start()))
+        out.append(_symbol_code(m[0]))
+        starts.append(m.start())
+        position = m.end()
+    out.extend(text[position:])
+    starts.extend(range(position, len(text) + 1))
+    return "".join(out), starts
 
 
 def _letters(part: str) -> str | None:
@@ -174,12 +212,11 @@ def _latin_part(part: str, reading: ReadingFn) -> str:
     return romanise(kana) if kana else part
 
 
-def _latin(span: str, reading: ReadingFn) -> str:
-    # Split on the separator words first: a katakana run swallows ドット (ユキドットモリタ).
+def _latin(coded: str, reading: ReadingFn) -> str:
     out: list[str] = []
-    for piece in re.split(f"({_SEP})", span, flags=re.I):
-        if re.fullmatch(_SEP, piece, re.I):
-            out.append("-" if piece in ("ハイフン", "ハイフォン", "-") else "_" if piece in ("アンダーバー", "アンダースコア", "_") else ".")
+    for piece in re.split(f"({_SEP})", coded):
+        if piece in _SEP_TEXT:
+            out.append(_SEP_TEXT[piece])
         elif re.search("[ぁ-ゖ]", piece):
             kana, _gloss = reading(piece.strip(" 、,"))
             out.append(romanise(kana) if kana else piece)
@@ -190,20 +227,22 @@ def _latin(span: str, reading: ReadingFn) -> str:
 
 def _respell_address(text: str, reading: ReadingFn) -> tuple[str, bool]:
     """Respell spoken addresses; also say whether the text ends inside one."""
-
-    def repl(m: re.Match[str]) -> str:
-        if not _STRONG_AT.search(m["at"]) and not re.search(_SEP, m["domain"], re.I):
-            return m[0]  # a bare アット with no dotted domain after it is not an address
-        return f"{_latin(m['local'], reading)}@{_latin(m['domain'], reading)}"
-
-    out = _ADDRESS.sub(repl, text)
-    ends_inside = bool(re.search(r"@[a-z0-9.\-_]+$", out))
+    coded, starts = _coded(text)
+    pieces, last = [], 0
+    for m in _ADDRESS.finditer(coded):
+        if m["at"] == _WEAK_AT and not re.search(_SEP, m["domain"]):
+            continue  # a bare アット with no dotted domain after it is not an address
+        pieces += [text[last : starts[m.start()]], f"{_latin(m['local'], reading)}@{_latin(m['domain'], reading)}"]
+        last = starts[m.end()]
+    out = "".join(pieces) + text[last:]
+    ends_inside = bool(pieces) and last == len(text)
     return out, ends_inside
 
 
 def _respell_domain_tail(text: str, reading: ReadingFn) -> str:
-    m = _DOMAIN_TAIL.match(text)
-    return text if m is None else _latin(m["domain"], reading) + text[m.end() :]
+    coded, starts = _coded(text)
+    m = _DOMAIN_TAIL.match(coded)
+    return text if m is None else _latin(m["domain"], reading) + text[starts[m.end()] :]
 
 
 # ------------------------------------------------------------------------ spoken digits
