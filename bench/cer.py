@@ -263,6 +263,7 @@ def reading(text: str, *, field: str = "pron") -> str:
     アオバ for あおば, 星球 for 請求) from "heard something else". UniDic guesses the readings of
     isolated fragments, so a few same-sound pairs still come out different.
     """
+    from textmining.normalise import to_katakana
     from textmining.tokens import reading_of_number
 
     out = []
@@ -274,7 +275,7 @@ def reading(text: str, *, field: str = "pron") -> str:
         elif surface.isdigit():
             out.append(reading_of_number(surface))
         else:
-            out.append("".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in surface))
+            out.append(to_katakana(surface))
     return "".join(out).translate(_KANA_FOLD)
 
 

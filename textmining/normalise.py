@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FILLERS", "normalise_text", "restore_kanji", "strip_fillers"]
+__all__ = ["FILLERS", "normalise_text", "restore_kanji", "strip_fillers", "to_katakana"]
 
 #: Fillers dropped for mining (but kept in the transcript), as they appear after
 #: :func:`normalise_text`. Ambiguous words (あの, その, まあ, なんか) are listed here but only
@@ -69,6 +69,11 @@ _FILLER_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?<!まあ)(?<!まぁ)(?:まあ|まぁ)(?!まあ|まぁ)ー*[、,…\s]*"),
 )
 
+def to_katakana(text: str) -> str:
+    """Hiragana turned into katakana (せいきゅう -> セイキュウ); everything else unchanged."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
 # Frequent support-call words that ASR (or a tired typist) writes in kana, where the kana
 # form makes MeCab split nonsense (かいやく -> 甲斐+役). Only words that are unambiguous in a
 # support call are listed, so a substring hit is the word itself.
@@ -110,10 +115,7 @@ _KANA_TO_KANJI: dict[str, str] = {
 }
 # The same words in katakana (half-width katakana from some ASR/CRM exports becomes full-width
 # katakana under NFKC: ｶｲﾔｸ -> カイヤク).
-_KANA_TO_KANJI.update(
-    {"".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in kana): word
-     for kana, word in list(_KANA_TO_KANJI.items())}
-)
+_KANA_TO_KANJI.update({to_katakana(kana): word for kana, word in list(_KANA_TO_KANJI.items())})
 _KANA_WORDS = re.compile("|".join(sorted(map(re.escape, _KANA_TO_KANJI), key=len, reverse=True)))
 
 

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from koe.records import Transcript, Utterance
+from textmining.normalise import to_katakana
+from textmining.tokens import DIGIT_READINGS, LETTER_READINGS
 
 __all__ = ["Respeller", "is_safe_misspelling", "load_misspellings", "load_respeller", "respell_transcript", "romanise"]
 
@@ -81,7 +83,7 @@ def romanise(kana: str) -> str:
         Lower-case latin letters; characters that are not kana are dropped.
 
     """
-    text = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in kana)
+    text = to_katakana(kana)
     out: list[str] = []
     i, double = 0, False
     while i < len(text):
@@ -110,13 +112,10 @@ def romanise(kana: str) -> str:
 
 
 # ------------------------------------------------------------------------ e-mail addresses
-_LETTER_NAMES = {
-    "エー": "a", "エイ": "a", "ビー": "b", "シー": "c", "ディー": "d", "デー": "d", "イー": "e",
-    "エフ": "f", "ジー": "g", "エイチ": "h", "エッチ": "h", "アイ": "i", "ジェー": "j", "ジェイ": "j",
-    "ケー": "k", "ケイ": "k", "エル": "l", "エム": "m", "エヌ": "n", "オー": "o", "ピー": "p",
-    "キュー": "q", "アール": "r", "エス": "s", "ティー": "t", "テー": "t", "ユー": "u", "ブイ": "v",
-    "ヴィ": "v", "ダブリュー": "w", "ダブル": "w", "エックス": "x", "ワイ": "y", "ゼット": "z",
-    "ゼッド": "z",
+# Letter names as spelled out: the readings koe's tokeniser gives letters, and other ways to say them.
+_LETTER_NAMES = {kana: letter for letter, kana in LETTER_READINGS.items()} | {
+    "エイ": "a", "デー": "d", "エッチ": "h", "ジェイ": "j", "ケイ": "k", "テー": "t", "ヴィ": "v",
+    "ダブル": "w", "ゼッド": "z",
 }  # fmt: skip
 #: Domain and provider words as said in Japanese, longest first when matched.
 _ADDRESS_WORDS = {
@@ -246,11 +245,12 @@ def _respell_domain_tail(text: str, reading: ReadingFn) -> str:
 
 
 # ------------------------------------------------------------------------ spoken digits
-_DIGIT_WORDS = {
-    "ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニー": "2", "ニ": "2", "サン": "3",
-    "ヨン": "4", "ゴー": "5", "ゴ": "5", "ロク": "6", "ナナ": "7", "ハチ": "8", "キュー": "9",
-    "キュウ": "9", "ぜろ": "0", "いち": "1", "にー": "2", "さん": "3", "よん": "4", "ごー": "5",
-    "ろく": "6", "なな": "7", "はち": "8", "きゅー": "9", "きゅう": "9",
+# Digits as read one by one: the tokeniser's readings (ゼロ, イチ, ...), their lengthened and
+# other forms, and hiragana (only inside a run: see _DIGIT_RUN).
+_DIGIT_WORDS = {kana: str(digit) for digit, kana in enumerate(DIGIT_READINGS)} | {
+    "レイ": "0", "マル": "0", "ニー": "2", "ゴー": "5", "キュー": "9",
+    "ぜろ": "0", "いち": "1", "にー": "2", "さん": "3", "よん": "4", "ごー": "5", "ろく": "6",
+    "なな": "7", "はち": "8", "きゅー": "9", "きゅう": "9",
 }  # fmt: skip
 _DIGIT_ALT = "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True))
 _KATAKANA_DIGIT_ALT = "|".join(w for w in sorted(_DIGIT_WORDS, key=len, reverse=True) if re.match("[ァ-ヶ]", w))
@@ -335,14 +335,14 @@ def is_safe_misspelling(wrong: str, word: str, heard_in: str, tagger: Any) -> bo
         # Hiragana spellings are replaced inside running hiragana, so short ones are too risky
         # (しんさ is inside しんさい); katakana ones only match a whole katakana run.
         reading = "".join(node.feature.kana or "" for node in tagger(word))
-        kana = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in wrong)
+        kana = to_katakana(wrong)
         return len(wrong) >= (3 if kana == wrong else 4) and kana == reading
     if _is_one_word(wrong, tagger):
         return False
     # The part that differs from the word must not be a word either: 契約機関 for 契約期間 is a
     # real phrase (機関), 手数量 for 手数料 is not.
-    head = len(_common_prefix(wrong, word))
-    tail = len(_common_prefix(wrong[head:][::-1], word[head:][::-1]))
+    head = _shared_prefix_length(wrong, word)
+    tail = _shared_prefix_length(wrong[head:][::-1], word[head:][::-1])
     differing = wrong[head : len(wrong) - tail]
     return len(differing) < 2 or not _is_one_word(differing, tagger)
 
@@ -352,11 +352,8 @@ def _is_one_word(text: str, tagger: Any) -> bool:
     return len(nodes) == 1 and bool(nodes[0].feature.lemma)
 
 
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
+def _shared_prefix_length(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _on_token_edges(part: str, text: str, tagger: Any) -> bool:
@@ -426,12 +423,11 @@ def respell_transcript(transcript: Transcript, respeller: Respeller) -> Transcri
     return replace(transcript, utterances=tuple(utterances))
 
 
-def _unidic_reading(tagger: object) -> ReadingFn:
+def _unidic_reading(tagger: Any) -> ReadingFn:
     def reading(word: str) -> tuple[str | None, str]:
-        nodes: Iterable[object] = tagger(word)  # type: ignore[operator]
         kana, gloss = [], ""
-        for node in nodes:
-            feature = node.feature  # type: ignore[attr-defined]
+        for node in tagger(word):
+            feature = node.feature
             if not feature.kana:
                 return None, ""
             kana.append(feature.kana)

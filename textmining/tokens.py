@@ -16,9 +16,11 @@ from typing import Any
 import fugashi
 
 from koe.errors import ModelError
-from textmining.normalise import normalise_text, restore_kanji, strip_fillers
+from textmining.normalise import normalise_text, restore_kanji, strip_fillers, to_katakana
 
 __all__ = [
+    "DIGIT_READINGS",
+    "LETTER_READINGS",
     "STOP_LEMMAS",
     "Token",
     "content_tokens",
@@ -61,8 +63,9 @@ _LETTER_TEXT = (
     "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー "
     "アール エス ティー ユー ブイ ダブリュー エックス ワイ ゼット"
 )
-_LETTER_READINGS = dict(zip("abcdefghijklmnopqrstuvwxyz", _LETTER_TEXT.split(), strict=True))
-_DIGIT_READINGS = ("ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ")
+#: How latin letters and digits are read out (a -> エー, 0 -> ゼロ).
+LETTER_READINGS = dict(zip("abcdefghijklmnopqrstuvwxyz", _LETTER_TEXT.split(), strict=True))
+DIGIT_READINGS = ("ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +292,7 @@ def reading_of_number(digits: str) -> str:
     if not digits:
         return ""
     if len(digits) > 8 or (digits.startswith("0") and len(digits) > 1):
-        return "".join(_DIGIT_READINGS[int(d)] for d in digits)
+        return "".join(DIGIT_READINGS[int(d)] for d in digits)
     value = int(digits)
     if value == 0:
         return "ゼロ"
@@ -323,13 +326,13 @@ def _reading(token: Token) -> str:
     if _KATAKANA.match(surface):
         return surface
     if _HIRAGANA.match(surface):
-        return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in surface)
+        return to_katakana(surface)
     reading = ""
     for piece in re.findall(r"\d+|[A-Za-z]|[^\dA-Za-z]", surface):
         if piece.isdigit():
             reading += reading_of_number(piece)
-        elif piece.lower() in _LETTER_READINGS:
-            reading += _LETTER_READINGS[piece.lower()]
+        elif piece.lower() in LETTER_READINGS:
+            reading += LETTER_READINGS[piece.lower()]
         elif "\u4e00" <= piece <= "\u9fff":
             reading += "カナ"  # unknown kanji: two morae is the typical on-reading length
     return reading
@@ -353,7 +356,7 @@ def count_morae(text: str, *, tagger: fugashi.Tagger | None = None) -> int:
     """
     # Digit groups joined by dashes (phone numbers) are spoken digit by digit.
     spoken = _PHONE_LIKE.sub(
-        lambda m: "".join(_DIGIT_READINGS[int(c)] if c.isdigit() else "、" for c in m.group(0)),
+        lambda m: "".join(DIGIT_READINGS[int(c)] if c.isdigit() else "、" for c in m.group(0)),
         normalise_text(text),
     )
     total = 0
