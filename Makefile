@@ -32,7 +32,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy koe transcribe textmining insights models flows api
+	$(BIN)/mypy koe cli transcribe textmining insights models flows api
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest

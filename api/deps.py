@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, Permission, Principal, check
 from api.cache import ReportCache
 from api.pipeline import PipelineRunner
-from koe.errors import ConfigError
 from koe.settings import Settings
-from models.db import read_session_work
+from models.db import SessionFactory, read_session_work
 
 T = TypeVar("T")
 
@@ -41,7 +38,7 @@ class Database:
 
     """
 
-    def __init__(self, sessions: sessionmaker[Session], url: str) -> None:
+    def __init__(self, sessions: SessionFactory, url: str) -> None:
         self._sessions = sessions
         self._url = url
 
@@ -112,16 +109,3 @@ State = Annotated[AppState, Depends(get_state)]
 def ranking_key(order: str, level: str | None, limit: int, cursor: str | None) -> tuple[str | int | None, ...]:
     """The report-cache key of one page of the customer ranking (shared by the JSON route and the page)."""
     return ("customers", order, level, limit, cursor)
-
-
-def summaries() -> ModuleType:
-    """``models.summaries`` (the insights stage's reads), imported when first needed.
-
-    Raises:
-        ConfigError: when this installation has no customer summaries yet.
-
-    """
-    try:
-        return importlib.import_module("models.summaries")
-    except ModuleNotFoundError as exc:
-        raise ConfigError("customer summaries are not available in this koe installation (models.summaries)") from exc

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from api import charts
 from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
-from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require, summaries
+from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
 from koe.errors import AuthError
 from models.reads import call_detail
 from models.reports import list_calls, topic_report
+from models.summaries import customer_brief, customer_detail, list_customers
 
 router = APIRouter(prefix="/ui", include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -154,7 +155,7 @@ def customers_page(
     items, next_cursor = state.cache.get(
         ranking_key("churn_risk", level, 50, cursor),
         lambda: db.call(
-            lambda s: summaries().list_customers(s, order="churn_risk", level=level, limit=50, cursor=cursor)
+            lambda s: list_customers(s, order="churn_risk", level=level, limit=50, cursor=cursor)
         ),
     )
     return _render(request, "customers.html", principal, items=items, next_cursor=next_cursor, level=level)
@@ -171,7 +172,7 @@ def customer_page(
 
     def read(session: Session) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
         calls, _ = list_calls(session, customer_id=customer_id, limit=100)
-        return summaries().customer_detail(session, customer_id), summaries().customer_brief(session, customer_id), calls
+        return customer_detail(session, customer_id), customer_brief(session, customer_id), calls
 
     detail, brief, calls = db.call(read)
     timeline = charts.customer_timeline(calls)

@@ -21,8 +21,7 @@ from typing import Any, Literal
 from koe.errors import ConfigError, InputError
 from koe.settings import get_settings
 from models.db import transaction, with_retries
-from models.runs import finish_run, start_run
-from models.tables import PipelineRun
+from models.runs import fail_run_if_running, start_run
 
 FlowName = Literal["process_calls", "reprocess"]
 logger = logging.getLogger("koe.api.pipeline")
@@ -125,9 +124,7 @@ class PipelineRunner:
 
             def record() -> None:
                 with transaction(self._url) as session:
-                    run = session.get(PipelineRun, run_id)
-                    if run is not None and run.status == "running":  # else the flow recorded its end
-                        finish_run(session, run_id, counts={}, failures=[], error=error)
+                    fail_run_if_running(session, run_id, error)  # else the flow recorded its end
 
             with_retries(record)
         finally:

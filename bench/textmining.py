@@ -28,8 +28,8 @@ sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() !=
 from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
 from koe.records import CallMetrics, Interval, Transcript, Utterance  # noqa: E402
+from koe.taxonomy import TAG_IDS  # noqa: E402
 from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining  # noqa: E402
-from textmining.tags import TAG_IDS  # noqa: E402
 from textmining.topics import assign_topics, fit_topic_model  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "textmining_eval.jsonl"

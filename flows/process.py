@@ -24,7 +24,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.states import State
-from sqlalchemy.exc import IntegrityError
 
 from flows import progress
 from flows.runners import per_call_runner
@@ -32,7 +31,7 @@ from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import run_stages
 from flows.staging import StagedInput, stage_input
 from flows.topics import assign_current_topics, ensure_topic_model
-from koe.errors import KoeError, ModelError, StorageError
+from koe.errors import KoeError, ModelError, StorageError, UniqueConflictError
 from koe.records import CallSource
 from koe.settings import Settings, get_settings
 from koe.sources import Discovery, SourceOptions, discover, keep_recording
@@ -157,7 +156,7 @@ def retry_unique_races(operation: Callable[[], T], *, attempts: int = 3) -> T:
         try:
             return operation()
         except StorageError as exc:
-            if attempt == attempts - 1 or not isinstance(exc.__cause__, IntegrityError):
+            if attempt == attempts - 1 or not isinstance(exc, UniqueConflictError):
                 raise
     raise AssertionError("unreachable")
 

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from flows.process import (
     CallOutcome,
@@ -39,69 +35,10 @@ from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
 from flows.stages import analyse, measure, transcribe_source
 from flows.topics import assign_current_topics
 from koe.errors import InputError, KoeError
-from koe.records import CallSource
 from koe.settings import get_settings
-from koe.sources import file_sha256
 from models.calls import claim_call, store_results, worker_identity
 from models.db import ensure_database, transaction, with_retries
-from models.reads import stored_transcript
-from models.tables import Call
-
-Stage = Literal["analysis", "transcribe"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """What a call looked like when it was read, to detect a newer run storing it in between."""
-
-    source: CallSource
-    sha256: str
-    processed_at: datetime | None
-    pii_count: int
-    raw_text: bool
-
-
-def select_calls(session: Session, since: datetime | None) -> list[str]:
-    """Ids of the ``done`` calls to reprocess: all, or those processed at or after ``since``."""
-    query = select(Call.call_id).where(Call.status == "done").order_by(Call.id)
-    if since is not None:
-        query = query.where(Call.processed_at >= since)
-    return list(session.scalars(query))
-
-
-def _snapshot(session: Session, call_id: str, stage: Stage) -> _Snapshot:
-    row = session.scalar(select(Call).where(Call.call_id == call_id).options(selectinload(Call.utterances)))
-    if row is None:
-        raise InputError(f"call {call_id}: no longer in the database; nothing to reprocess")
-    transcript = None
-    audio: Path | None = None
-    sha256 = row.content_sha256
-    if stage == "analysis":
-        transcript = stored_transcript(session, row)
-    else:
-        candidates = [p for p in (row.source_path, row.recording_path) if p]
-        audio = next((Path(p) for p in candidates if Path(p).is_file()), None)
-        if audio is None:
-            where = " or ".join(candidates) or "no path stored"
-            raise InputError(
-                f"call {call_id}: recording not found ({where}); it cannot be re-transcribed. Restore the file,"
-                " or keep copies with KOE_KEEP_RECORDINGS=true; its stored transcript and analysis are kept"
-            )
-        sha256 = file_sha256(audio)
-    source = CallSource(
-        call_id=row.call_id,
-        sha256=sha256,
-        origin=row.source_path or row.call_id,
-        audio_path=audio,
-        customer_id=row.customer_id,
-        agent_id=row.agent_id,
-        started_at=row.started_at,
-        agent_channel=row.agent_channel,
-        attributes=dict(row.attributes or {}),
-        transcript=transcript,
-    )
-    raw = all(u.text is not None for u in row.utterances)
-    return _Snapshot(source, row.content_sha256, row.processed_at, row.pii_count, raw)
+from models.history import Stage, StoredCall, call_version, done_call_ids, stored_call
 
 
 @task(
@@ -117,9 +54,9 @@ def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> Call
     url = settings.resolved_database_url
     logger = get_run_logger()
 
-    def read() -> _Snapshot:
+    def read() -> StoredCall:
         with transaction(url) as session:
-            return _snapshot(session, call_id, stage)
+            return stored_call(session, call_id, stage)
 
     try:
         snap = with_retries(read)
@@ -138,10 +75,7 @@ def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> Call
 
     def store() -> str:
         with transaction(url) as session:
-            current = session.execute(
-                select(Call.content_sha256, Call.processed_at).where(Call.call_id == call_id)
-            ).one_or_none()
-            if current is None or tuple(current) != (snap.sha256, snap.processed_at):
+            if call_version(session, call_id) != (snap.sha256, snap.processed_at):
                 return "changed"
             claim = claim_call(session, snap.source, worker=worker, force=True)
             if claim.outcome != "claimed" or claim.call_pk is None:
@@ -208,7 +142,7 @@ def reprocess(
 
     def candidates() -> list[str]:
         with transaction(url) as session:
-            return select_calls(session, since)
+            return done_call_ids(session, since)
 
     call_ids = with_retries(candidates)
     parameters = {"since": since.isoformat() if since else None, "stage": stage}

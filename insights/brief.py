@@ -13,21 +13,10 @@ from datetime import datetime
 
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
 from insights.records import ChurnRisk, CountedItem, CustomerSummary, Evidence, OpenIssue
+from koe.taxonomy import TAG_IDS
 
 #: Tags that show frustration or extra effort, quoted in the brief (``unresolved`` has its own list).
-FRUSTRATION_TAGS: frozenset[str] = frozenset(
-    {
-        "churn_intent",
-        "anger",
-        "escalation_request",
-        "repeat_contact",
-        "repeat_explanation",
-        "transfer",
-        "long_wait",
-        "channel_switch",
-        "hold",
-    }
-)
+FRUSTRATION_TAGS: frozenset[str] = frozenset(TAG_IDS) - {"unresolved"}
 QUOTES = 5
 
 

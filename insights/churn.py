@@ -50,6 +50,7 @@ import yaml
 from insights.records import ChurnReason, ChurnRisk, CustomerSummary, Evidence, TaggedEvidence
 from koe.errors import ConfigError
 from koe.records import RiskLevel
+from koe.taxonomy import DO_TAGS
 
 FACTORS: tuple[str, ...] = (
     "churn_intent",
@@ -69,14 +70,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "escalations": 0.4,
     "contact_frequency": 0.3,
 }
-#: Tags whose evidence explains rising effort ("do" effort the customer had to spend).
-EFFORT_EVIDENCE_TAGS: tuple[str, ...] = (
-    "repeat_explanation",
-    "transfer",
-    "long_wait",
-    "channel_switch",
-    "hold",
-)
+#: Tags whose evidence explains rising effort ("do" effort the customer had to spend); repeat
+#: contacts and unresolved issues are factors of their own.
+EFFORT_EVIDENCE_TAGS: tuple[str, ...] = tuple(t for t in DO_TAGS if t not in ("repeat_contact", "unresolved"))
 EVIDENCE_PER_REASON = 3
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from insights.churn import FACTORS, factor_signals, risk_level
 from insights.records import ChurnReason, ChurnRisk, CustomerSummary, Evidence
 from koe.errors import InputError, TrainingError
-from koe.records import TAG_IDS
+from koe.taxonomy import TAG_IDS
 
 TAGS = TAG_IDS
 #: The features a trained model sees, in order: the default factors' signals, counts and trends.

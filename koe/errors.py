@@ -52,6 +52,10 @@ class StorageError(KoeError):
     """The database refused an operation."""
 
 
+class UniqueConflictError(StorageError):
+    """A write lost a unique-key race with another worker (the row now exists); running it again succeeds."""
+
+
 class TransientStorageError(StorageError):
     """The database is busy, locked or unreachable for now; retrying later may succeed."""
 

@@ -20,19 +20,6 @@ SentimentLabel = Literal["positive", "negative", "neutral"]
 Trajectory = Literal["improving", "worsening", "positive", "negative", "neutral"]
 RiskLevel = Literal["low", "medium", "high"]
 
-#: The fixed effort/frustration tag ids. Rules, reports, churn features and labels rely on them.
-TAG_IDS: tuple[str, ...] = (
-    "repeat_contact",
-    "repeat_explanation",
-    "transfer",
-    "escalation_request",
-    "hold",
-    "long_wait",
-    "churn_intent",
-    "anger",
-    "unresolved",
-    "channel_switch",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,13 +21,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from koe.errors import StorageError, TransientStorageError
+from koe.errors import StorageError, TransientStorageError, UniqueConflictError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 T = TypeVar("T")
+#: What opens sessions on one engine; callers outside models/ hold it without knowing SQLAlchemy.
+SessionFactory = sessionmaker[Session]
 #: Connections each process keeps open per database. The API runs at most this many requests'
 #: database work at once (``api.app``), so a request never waits for, or churns, a connection.
 POOL_SIZE = 16
@@ -109,12 +111,12 @@ def load_read_engine(url: str) -> Engine:
     return reads
 
 
-def load_read_sessionmaker(url: str) -> sessionmaker[Session]:
+def load_read_sessionmaker(url: str) -> SessionFactory:
     """A session factory for read-only work (:func:`load_read_engine`)."""
     return sessionmaker(load_read_engine(url), expire_on_commit=False)
 
 
-def read_session_work(sessions: sessionmaker[Session], work: Callable[[Session], T], url: str) -> T:
+def read_session_work(sessions: SessionFactory, work: Callable[[Session], T], url: str) -> T:
     """``work(session)`` on a fresh session of ``sessions``, repeated once if the connection was stale.
 
     Only for work that reads: a read is safe to repeat. A statement that failed because its
@@ -143,7 +145,7 @@ def dispose_engine(url: str) -> None:
     load_engine.cache_clear()
 
 
-def load_sessionmaker(url: str) -> sessionmaker[Session]:
+def load_sessionmaker(url: str) -> SessionFactory:
     """A session factory bound to the engine of ``url`` (objects stay usable after commit)."""
     return sessionmaker(load_engine(url), expire_on_commit=False)
 
@@ -170,7 +172,7 @@ def transaction(url: str) -> Iterator[Session]:
 
 
 def translate_db_error(exc: SQLAlchemyError, url: str) -> StorageError:
-    """Map a SQLAlchemy error to :class:`StorageError` or :class:`TransientStorageError`."""
+    """Map a SQLAlchemy error to :class:`StorageError`, :class:`TransientStorageError` or :class:`UniqueConflictError`."""
     where = make_url(url).render_as_string(hide_password=True)
     text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
     transient_words = ("locked", "busy", "timeout", "could not connect", "connection", "terminat", "deadlock")
@@ -179,6 +181,8 @@ def translate_db_error(exc: SQLAlchemyError, url: str) -> StorageError:
         return TransientStorageError(
             f"{where}: database busy or unreachable ({text}); retry later or check the database server"
         )
+    if isinstance(exc, IntegrityError):
+        return UniqueConflictError(f"{where}: {text}")
     return StorageError(f"{where}: {text}")
 
 

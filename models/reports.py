@@ -9,7 +9,7 @@ Definitions used by the topic report:
 
 - *volume*: calls assigned to the topic (a call may belong to several topics, weight >= 0.1);
 - *share*: the topic's summed weight over all calls with a topic, so shares add up to 1;
-- *effort rate*: share of the topic's calls carrying at least one effort tag (:data:`EFFORT_TAGS`);
+- *effort rate*: share of the topic's calls carrying at least one effort tag (:data:`koe.taxonomy.DO_TAGS`);
   the mean effort index (0-100) is reported next to it.
 """
 
@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, s
 from sqlalchemy.orm import Session
 
 from koe.errors import InputError, NotFoundError
+from koe.taxonomy import DO_TAGS
 from models.reads import iso
 from models.tables import (
     Call,
@@ -39,16 +40,6 @@ from models.tables import (
 
 Granularity = Literal["day", "week", "month"]
 
-#: Tags that mean the customer had to *do* extra work (issue 4); frustration tags are counted apart.
-EFFORT_TAGS: tuple[str, ...] = (
-    "repeat_contact",
-    "repeat_explanation",
-    "transfer",
-    "escalation_request",
-    "hold",
-    "long_wait",
-    "channel_switch",
-)
 TOP_TAGS_PER_TOPIC = 5
 
 
@@ -265,7 +256,7 @@ def topic_report(
     effort_calls = dict(
         session.execute(
             tagged.add_columns(CallTopicRow.topic_id, func.count(func.distinct(CallTopicRow.call_pk)))
-            .where(TagRow.tag.in_(EFFORT_TAGS))
+            .where(TagRow.tag.in_(DO_TAGS))
             .group_by(CallTopicRow.topic_id)
         )
         .tuples()

@@ -64,6 +64,20 @@ def finish_run(
     session.flush()
 
 
+def fail_run_if_running(session: Session, run_id: int, error: str) -> bool:
+    """Record ``error`` as the end of run ``run_id`` unless its flow already recorded an end.
+
+    Returns:
+        Whether the run was still running (and is now failed).
+
+    """
+    run = session.get(PipelineRun, run_id)
+    if run is None or run.status != "running":
+        return False
+    finish_run(session, run_id, counts={}, failures=[], error=error)
+    return True
+
+
 def run_detail(run: PipelineRun) -> dict[str, Any]:
     """A run in the API's ``/pipeline/runs/{id}`` shape."""
     return {

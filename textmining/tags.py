@@ -21,10 +21,10 @@ from typing import Any
 import yaml
 
 from koe.errors import ConfigError
-from koe.records import TAG_IDS, CallMetrics, Speaker, TagHit
+from koe.records import CallMetrics, Speaker, TagHit
+from koe.taxonomy import RULE_TAGS, TAG_IDS
 
 __all__ = [
-    "TAG_IDS",
     "MinedUtterance",
     "Position",
     "TagRule",
@@ -236,9 +236,9 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
         unknown = set(raw) - {"id", "tag", "speaker", "patterns", "lemmas", "negation", "exclude", "position"}
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
-        if raw.get("tag") not in TAG_IDS or raw.get("tag") == "hold":
+        if raw.get("tag") not in RULE_TAGS:
             raise ConfigError(
-                f"{where}: tag must be one of {', '.join(t for t in TAG_IDS if t != 'hold')} (got {raw.get('tag')!r});"
+                f"{where}: tag must be one of {', '.join(RULE_TAGS)} (got {raw.get('tag')!r});"
                 " hold comes from the hold metric"
             )
         lemmas = raw.get("lemmas") or []

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Permission, Principal
-from api.deps import DB, State, ranking_key, require, summaries
+from api.deps import DB, State, ranking_key, require
 from api.routes import NOT_FOUND, REFUSALS
 from api.schemas import CustomerBrief, CustomerDetail, CustomerPage
+from models.summaries import customer_brief, customer_detail, list_customers
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=REFUSALS)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS))]
@@ -34,7 +35,7 @@ async def get_customers(
     items, next_cursor = await state.cache.aget(
         ranking_key(order, level, limit, cursor),
         lambda: db.call(
-            lambda s: summaries().list_customers(s, order=order, level=level, limit=limit, cursor=cursor)
+            lambda s: list_customers(s, order=order, level=level, limit=limit, cursor=cursor)
         ),
     )
     return CustomerPage.model_validate({"items": items, "next_cursor": next_cursor})
@@ -43,10 +44,10 @@ async def get_customers(
 @router.get("/{customer_id}", response_model=CustomerDetail, responses=NOT_FOUND, summary="A customer's VOC summary")
 async def get_customer(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerDetail:
     """Churn risk with reasons and evidence, effort, tags, repeat contacts, topics, open issues."""
-    return CustomerDetail.model_validate(await db.run(lambda s: summaries().customer_detail(s, customer_id)))
+    return CustomerDetail.model_validate(await db.run(lambda s: customer_detail(s, customer_id)))
 
 
 @router.get("/{customer_id}/brief", response_model=CustomerBrief, responses=NOT_FOUND, summary="The CSM brief")
 async def get_customer_brief(customer_id: CustomerId, db: DB, _: CustomerReader) -> CustomerBrief:
     """What to know before calling: risk and why, open issues, recent effort with quotes, last call."""
-    return CustomerBrief.model_validate(await db.run(lambda s: summaries().customer_brief(s, customer_id)))
+    return CustomerBrief.model_validate(await db.run(lambda s: customer_brief(s, customer_id)))

@@ -48,7 +48,7 @@ def _workers(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
 @pytest.fixture
 def served(koe_env: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
-    command = [sys.executable, "-m", "koe", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "cli", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         _wait_up(port, server)
@@ -119,7 +119,7 @@ def test_a_dead_worker_is_replaced_and_stop_is_graceful(served: tuple[subprocess
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_port_in_use_is_refused_before_any_worker_starts(served: tuple[subprocess.Popen[bytes], int]) -> None:
     _, port = served
-    command = [sys.executable, "-m", "koe", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "cli", "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
     second = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert second.returncode == 1
     message = " ".join((second.stdout + second.stderr).split())

@@ -87,7 +87,7 @@ def test_ingest_killed_ten_times_at_random_points_loses_and_duplicates_nothing(
         runs_before = _runs(koe_env)
         # --force: every run rewrites all 20 calls, so each kill can land inside a call's write.
         victim = subprocess.Popen(
-            [sys.executable, "-m", "koe", "ingest", str(inbox), "--force", "--json"],
+            [sys.executable, "-m", "cli", "ingest", str(inbox), "--force", "--json"],
             cwd=REPO, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + 120
@@ -162,7 +162,7 @@ def test_unreachable_database_is_reported_clearly(tmp_path: Path) -> None:
     )
     write_transcripts(tmp_path / "inbox" / "calls.jsonl", 2)
     result = subprocess.run(
-        [sys.executable, "-m", "koe", "ingest", str(tmp_path / "inbox")],
+        [sys.executable, "-m", "cli", "ingest", str(tmp_path / "inbox")],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 1

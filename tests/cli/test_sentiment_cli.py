@@ -34,7 +34,7 @@ def test_trained_sentiment_model_is_stored_and_used(koe_env: str, tmp_path: Path
     _labels(labels)
     env = {**os.environ}
     result = subprocess.run(
-        [sys.executable, "-m", "koe", "sentiment", "train", str(labels), "--json"],
+        [sys.executable, "-m", "cli", "sentiment", "train", str(labels), "--json"],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -51,7 +51,7 @@ def test_too_few_labels_is_a_clear_error(koe_env: str, tmp_path: Path) -> None:
     labels = tmp_path / "few.csv"
     labels.write_text("text,label\n助かりました,positive\n最悪,negative\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "koe", "sentiment", "train", str(labels)],
+        [sys.executable, "-m", "cli", "sentiment", "train", str(labels)],
         env={**os.environ}, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 1

@@ -25,7 +25,7 @@ TRANSCRIPT = {
 
 def koe(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "koe", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-m", "cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
     )
 
 

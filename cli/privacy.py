@@ -1,0 +1,70 @@
+"""``koe customers forget|unforget`` and ``koe purge``: erasure on request and retention."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.context import console, database, fail, print_json, settings
+from koe.errors import KoeError, NotFoundError
+
+
+def customers_forget(
+    customer_id: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase everything koe holds about a customer (APPI): calls, texts, scores, search entries, copies."""
+    from models.db import transaction
+    from models.privacy import compact_storage, forget_customer
+
+    config = settings()
+    if not yes and not typer.confirm(f"Erase every trace of customer {customer_id}?"):
+        raise typer.Exit(1)
+    try:
+        url = database(config)
+        with transaction(url) as session:
+            report = forget_customer(session, customer_id, data_dir=config.data_dir)
+        compact_storage(url)
+    except KoeError as exc:
+        fail(exc)
+    print_json(report)
+
+
+def customers_unforget(customer_id: str) -> None:
+    """Allow a forgotten customer's calls to be ingested again (e.g. they came back and consented)."""
+    from models.db import transaction
+    from models.privacy import unforget_customer
+
+    config = settings()
+    try:
+        with transaction(database(config)) as session:
+            lifted = unforget_customer(session, customer_id)
+    except KoeError as exc:
+        fail(exc)
+    if not lifted:
+        fail(NotFoundError(f"customer {customer_id!r} is not on the list of forgotten customers"))
+    console.print(f"customer {customer_id} may be ingested again")
+
+
+def purge(
+    days: Annotated[int | None, typer.Option(min=1, help="Retention in days (default: KOE_RETENTION_DAYS).")] = None,
+) -> None:
+    """Purge raw text and recordings older than the retention limit; aggregate reports are kept."""
+    from datetime import UTC, datetime
+
+    from models.db import transaction
+    from models.privacy import compact_storage, purge_expired
+
+    config = settings()
+    retention = days or config.retention_days
+    if retention is None:
+        fail(KoeError("no retention limit: pass --days N or set KOE_RETENTION_DAYS"))
+    try:
+        url = database(config)
+        with transaction(url) as session:
+            report = purge_expired(session, retention_days=retention, now=datetime.now(UTC), data_dir=config.data_dir)
+        compact_storage(url)
+    except KoeError as exc:
+        fail(exc)
+    print_json(report)

@@ -1,5 +1,0 @@
-"""Run koe as ``python -m koe``."""
-
-from koe.cli import main
-
-main()
