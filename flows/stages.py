@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from koe.errors import NoSpeechError
+from koe.errors import InputError, NoSpeechError
 from koe.records import CallAnalysis, CallMetrics, CallSource, Transcript
 from koe.settings import Settings
 
@@ -33,7 +33,8 @@ def transcribe_source(source: CallSource, settings: Settings) -> Transcript:
     from transcribe.engine import TranscribeOptions, transcribe_call
     from transcribe.model import ModelOptions, load_whisper_model
 
-    assert source.audio_path is not None
+    if source.audio_path is None:
+        raise InputError(f"{source.origin}: call {source.call_id} has neither a transcript nor a recording; give one")
     model = load_whisper_model(ModelOptions.from_settings(settings))
     options = TranscribeOptions(
         agent_channel=source.agent_channel,

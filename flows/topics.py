@@ -54,7 +54,7 @@ def _utterances(document: TopicDocument) -> list[Utterance]:
 
 def _quotes(model: Any, topic_id: int, documents: list[TopicDocument]) -> tuple[dict[str, Any], ...]:
     """Representative customer quotes of a topic, each with the call and moment it comes from."""
-    from textmining.topics import representative_quotes
+    from textmining.topic_documents import representative_quotes
 
     utterances: list[Utterance] = []
     tokens: list[tuple[str, ...]] = []
@@ -75,7 +75,9 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
         How many calls got new topic assignments (0 when nothing was fitted).
 
     """
-    from textmining.topics import document_tokens, fit_topic_model, map_topics, renumber_topics
+    from textmining.topic_documents import document_tokens
+    from textmining.topic_ids import carry_topic_ids
+    from textmining.topics import fit_topic_model
 
     url = settings.resolved_database_url
     with transaction(url) as session:
@@ -89,19 +91,8 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
     if len(documents) < MIN_DOCUMENTS:
         return 0
     model = fit_topic_model([tokens_by_call[d.call_pk] for d in documents], n_topics=settings.topic_count)
-    kept: set[int] = set()
-    if previous is not None:
-        old = _load_model(previous.version, json.dumps(previous.model, sort_keys=True))
-        mapping = map_topics(old, model)
-        kept = {topic_id for topic_id in mapping.values() if topic_id in old.topic_ids}
-    else:
-        mapping = {index: index for index in range(model.n_topics)}
-    # A fresh topic must never reuse the id of a topic retired by any earlier version.
-    next_id = highest_id + 1
-    for index, topic_id in sorted(mapping.items()):
-        if topic_id not in kept:
-            mapping[index], next_id = next_id, next_id + 1
-    model = renumber_topics(model, mapping)
+    old = None if previous is None else _load_model(previous.version, json.dumps(previous.model, sort_keys=True))
+    model = carry_topic_ids(old, model, highest_id=highest_id)
     drafts = [
         TopicDraft(
             topic_id=topic_id,

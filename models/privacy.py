@@ -37,7 +37,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from koe.errors import NotFoundError
+from koe.errors import InputError, NotFoundError
 from models.calls import customer_hash, is_forgotten
 from models.db import load_engine
 from models.tables import (
@@ -238,13 +238,13 @@ def purge_expired(session: Session, *, retention_days: int, now: datetime, data_
         swept.
 
     Raises:
-        ValueError: when ``retention_days`` < 1 or ``now`` is naive.
+        InputError: when ``retention_days`` < 1 or ``now`` is naive.
 
     """
     if retention_days < 1:
-        raise ValueError("retention_days must be at least 1")
+        raise InputError(f"retention: {retention_days} days; keep calls for at least 1 day (KOE_RETENTION_DAYS, --days)")
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise InputError(f"retention: the time {now.isoformat()} has no timezone; pass a timezone-aware time")
     cutoff = now - timedelta(days=retention_days)
     age = func.coalesce(Call.started_at, Call.created_at)
     expired = select(Call.id).where(age < cutoff)

@@ -15,9 +15,6 @@ Definitions used by the topic report:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -27,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from koe.errors import InputError, NotFoundError
 from koe.taxonomy import DO_TAGS
+from models.cursors import decode_cursor, encode_cursor
 from models.reads import iso
 from models.tables import (
     Call,
@@ -48,28 +46,6 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 
 
 # --- calls list (keyset pagination) ------------------------------------------------------------
-
-
-def encode_cursor(started_at: datetime | None, pk: int) -> str:
-    """Opaque cursor for the call after which the next page starts."""
-    raw = json.dumps({"t": iso(started_at), "id": pk}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime | None, int]:
-    """The ``(started_at, id)`` a cursor points at.
-
-    Raises:
-        InputError: when the cursor was not produced by :func:`encode_cursor`.
-
-    """
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        pk = int(data["id"])
-        started = datetime.fromisoformat(data["t"]) if data["t"] is not None else None
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise InputError("cursor: not a cursor from a previous page; omit it to start from the first page") from exc
-    return started, pk
 
 
 def _call_filters(
@@ -136,7 +112,7 @@ def list_calls(
     filters = _call_filters(
         customer_id=customer_id, agent_id=agent_id, since=since, until=until, topic_id=topic_id, tag=tag
     )
-    after_t, after_id = decode_cursor(cursor) if cursor else (None, None)
+    after_t, after_id = decode_cursor(cursor, "time", "id") if cursor else (None, None)
     rows: list[Call] = []
     timed: Select[tuple[Call]] = select(Call).where(*filters, Call.started_at.is_not(None))
     if after_id is None or after_t is not None:

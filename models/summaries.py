@@ -11,9 +11,6 @@ Write functions only add and flush; the caller owns the transaction.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +35,7 @@ from insights.train import (
 )
 from insights.webhook import DeliveryResult
 from koe.errors import InputError, NotFoundError, TrainingError
+from models.cursors import decode_cursor, encode_cursor
 from models.reads import iso
 from models.tables import (
     Call,
@@ -401,24 +399,6 @@ def customer_brief(session: Session, customer_id: str) -> dict[str, Any]:
     return dict(_summary_doc(session, customer_id)["brief"])
 
 
-def _encode_cursor(key: Any, customer_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([key, customer_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str, order: Order) -> tuple[Any, str]:
-    try:
-        key, customer_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if order == "churn_risk":
-            key = float(key)
-        elif key is not None:
-            key = datetime.fromisoformat(key)
-        return key, str(customer_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"cursor {cursor[:40]!r} is malformed; pass next_cursor from the previous page"
-        ) from exc
-
-
 def list_customers(
     session: Session,
     *,
@@ -454,14 +434,14 @@ def list_customers(
         query = query.where(t.churn_level == level)
     if order == "churn_risk":
         if cursor:
-            score, after = _decode_cursor(cursor, order)
+            score, after = decode_cursor(cursor, "score", "text")
             query = query.where(
                 or_(t.churn_score < score, and_(t.churn_score == score, t.customer_id > after))
             )
         query = query.order_by(t.churn_score.desc(), t.customer_id)
     elif order == "last_contact":
         if cursor:
-            when, after = _decode_cursor(cursor, order)
+            when, after = decode_cursor(cursor, "time", "text")
             if when is None:
                 query = query.where(t.last_contact.is_(None), t.customer_id > after)
             else:
@@ -482,7 +462,7 @@ def list_customers(
         return items, None
     last = page[-1]
     key = last.churn_score if order == "churn_risk" else iso(last.last_contact)
-    return items, _encode_cursor(key, last.customer_id)
+    return items, encode_cursor(key, last.customer_id)
 
 
 _LIST_COLUMNS = (

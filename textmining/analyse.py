@@ -22,10 +22,11 @@ from textmining.categories import CategoryRules, find_categories, load_category_
 from textmining.effort import effort_index
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers
 from textmining.pii import redact, strip_placeholders
+from textmining.rulefile import MinedUtterance
 from textmining.sentiment import LexiconScorer, SentimentScorer, score_label, summarise_sentiment
-from textmining.tags import MinedUtterance, TagRules, find_tags, hold_tags, load_tag_rules
+from textmining.tags import TagRules, find_tags, hold_tags, load_tag_rules
 from textmining.tokens import content_tokens, load_tagger, tokenize
-from textmining.topics import document_tokens
+from textmining.topic_documents import document_tokens
 
 __all__ = ["TextMiningOptions", "TextMiningResources", "analyse_call", "load_text_mining"]
 

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from koe.errors import ConfigError
 from koe.records import CategoryHit
-from textmining.tags import (
+from textmining.rulefile import (
     MinedUtterance,
     Position,
     check_speaker,
     compile_patterns,
     parse_position,
     read_rules_yaml,
+    rule_entries,
     speaker_allows,
 )
 
@@ -63,24 +64,11 @@ def load_category_rules(path: Path | None = None) -> CategoryRules:
 
     """
     source, text, data = read_rules_yaml(path, "categories.yaml")
-    raw_list = data.get("categories")
-    if not isinstance(raw_list, list) or not raw_list:
-        raise ConfigError(f"{source}: expected a non-empty 'categories' list")
     out: list[CategoryRule] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(raw_list, start=1):
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: category #{n} must be a mapping")
-        name = raw.get("name")
-        where = f"{source}: category {name or '#' + str(n)}"
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{where}: missing 'name'")
-        if name in seen:
-            raise ConfigError(f"{where}: duplicate name; category names must be unique")
-        seen.add(name)
-        unknown = set(raw) - {"name", "speaker", "patterns", "exclude", "position", "min_hits"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
+    fields = {"name", "speaker", "patterns", "exclude", "position", "min_hits"}
+    for where, name, raw in rule_entries(
+        data, source, list_key="categories", key_field="name", noun="category", fields=fields
+    ):
         patterns = compile_patterns(raw.get("patterns"), where, "patterns")
         if not patterns:
             raise ConfigError(f"{where}: needs at least one pattern")

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from koe.errors import ConfigError
 from koe.records import Transcript, Utterance
 from textmining.normalise import to_katakana
 from textmining.tokens import DIGIT_READINGS, LETTER_READINGS
@@ -292,7 +293,7 @@ def load_misspellings(path: Path = LEXICON_PATH) -> dict[str, str]:
         Misspelling -> word.
 
     Raises:
-        ValueError: A line does not have two tab-separated fields (the message names it).
+        ConfigError: A line does not have two tab-separated fields (the message names it).
 
     """
     table: dict[str, str] = {}
@@ -301,7 +302,9 @@ def load_misspellings(path: Path = LEXICON_PATH) -> dict[str, str]:
             continue
         fields = line.split("\t")
         if len(fields) < 2 or not fields[0] or not fields[1]:
-            raise ValueError(f"{path}:{number}: expected 'misspelling<TAB>word', got {line!r}")
+            raise ConfigError(
+                f"{path}:{number}: expected 'misspelling<TAB>word', got {line!r}; fix or remove the line"
+            )
         table[fields[0]] = fields[1]
     return table
 

@@ -28,6 +28,7 @@ import fugashi
 
 from koe.errors import InputError, TrainingError
 from koe.records import SentimentLabel, SentimentSummary, Trajectory, Utterance
+from textmining.grammar import NEGATING_LEMMAS
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers
 from textmining.tokens import Token, load_tagger, tokenize
 
@@ -64,8 +65,6 @@ _UNREALISED = -0.2
 _QUESTION = 0.2
 # How far (in tokens) negation is looked for after a scored word.
 _NEGATION_WINDOW = 6
-# ない/ず cover 〜ない, 〜ません (ます + ず), 〜なかった, 〜ず; へん/ひん are Kansai (使えへん).
-_NEGATORS = frozenset({"ない", "無い", "ず", "ぬ", "ん", "へん", "ひん"})
 _LIGHT_VERBS = frozenset(
     {"為る", "出来る", "居る", "有る", "御座る", "成る", "行く", "来る", "仕舞う", "見る", "呉れる",
      "貰う", "頂く", "下さる", "致す", "得る", "過ぎる", "置く", "てる", "ちゃう"}
@@ -334,7 +333,7 @@ def _negation_after(tokens: Sequence[Token], index: int) -> tuple[bool, bool]:
     negated, wished = False, False
     start = index + 1
     for position, token in enumerate(tokens[start : start + _NEGATION_WINDOW], start=start):
-        if token.lemma in _NEGATORS and token.pos in ("助動詞", "形容詞"):
+        if token.lemma in NEGATING_LEMMAS and token.pos in ("助動詞", "形容詞"):
             if not _rhetorical(tokens, position):
                 negated = not negated
         elif token.lemma in _FORMAL_NOUNS or token.pos2 == "準体助詞":
@@ -422,11 +421,13 @@ def summarise_sentiment(utterances: Sequence[Utterance], scores: Sequence[float]
         The summary.
 
     Raises:
-        ValueError: ``scores`` and ``utterances`` differ in length.
+        InputError: ``scores`` and ``utterances`` differ in length.
 
     """
     if len(scores) != len(utterances):
-        raise ValueError(f"got {len(scores)} scores for {len(utterances)} utterances")
+        raise InputError(
+            f"sentiment summary: got {len(scores)} scores for {len(utterances)} utterances; score every utterance"
+        )
     by_speaker: dict[str, list[tuple[float, float]]] = {"agent": [], "customer": []}
     for utterance, score in zip(utterances, scores, strict=True):
         if utterance.speaker in by_speaker and utterance.text.strip():

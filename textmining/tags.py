@@ -6,8 +6,8 @@ matches regexes and/or lemma sequences on one utterance, filtered by speaker and
 optional negation guard (「解約はしません」 is not churn intent). ``hold`` comes from
 ``CallMetrics.holds``: its evidence is the agent's wait request and the hold's length.
 
-The rule machinery (:class:`Position`, :class:`MinedUtterance`, speaker/position checks, YAML
-validation helpers) is shared with :mod:`textmining.categories`.
+The rule machinery (what rules run on, speaker/position checks, YAML validation) is
+:mod:`textmining.rulefile`, shared with :mod:`textmining.categories`.
 """
 
 from __future__ import annotations
@@ -16,17 +16,23 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from koe.errors import ConfigError
-from koe.records import CallMetrics, Speaker, TagHit
+from koe.records import CallMetrics, TagHit
 from koe.taxonomy import RULE_TAGS, TAG_IDS
+from textmining.grammar import NEGATING_LEMMAS
+from textmining.rulefile import (
+    MinedUtterance,
+    Position,
+    check_speaker,
+    compile_patterns,
+    parse_position,
+    read_rules_yaml,
+    rule_entries,
+    speaker_allows,
+)
 
 __all__ = [
-    "MinedUtterance",
-    "Position",
     "TagRule",
     "TagRules",
     "find_tags",
@@ -34,62 +40,6 @@ __all__ = [
     "load_tag_rules",
 ]
 
-SPEAKER_FILTERS = ("customer", "agent", "any")
-# Lemmas that negate the verb before them (UniDic: ません -> ます + ず, ない -> ない).
-_NEGATING_LEMMAS = frozenset({"ない", "ず", "ぬ", "ん"})
-
-
-@dataclass(frozen=True, slots=True)
-class MinedUtterance:
-    """One utterance in the form rules run on.
-
-    Attributes:
-        index: Position in ``Transcript.utterances``.
-        speaker: ``agent``, ``customer`` or ``unknown``.
-        start_s: Start of the utterance, in seconds.
-        text: Normalised, redacted, filler-free text with kana spellings restored to kanji.
-        lemmas: Lemmas of every token of ``text`` (all parts of speech), in order.
-        surfaces: Surfaces of the same tokens (for lemma-match evidence).
-
-    """
-
-    index: int
-    speaker: Speaker
-    start_s: float
-    text: str
-    lemmas: tuple[str, ...] = ()
-    surfaces: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where in the call a rule may fire; any one satisfied condition suffices.
-
-    Attributes:
-        last_utterances: Within the last N utterances of the call.
-        last_fraction: Within the last fraction (0-1) of the call's utterances.
-        first_utterances: Within the first N utterances.
-        first_s: Starting within the first N seconds.
-
-    """
-
-    last_utterances: int | None = None
-    last_fraction: float | None = None
-    first_utterances: int | None = None
-    first_s: float | None = None
-
-    def allows(self, utterance: MinedUtterance, total: int) -> bool:
-        """Whether ``utterance`` (of ``total`` in the call) is in this position."""
-        checks: list[bool] = []
-        if self.last_utterances is not None:
-            checks.append(utterance.index >= total - self.last_utterances)
-        if self.last_fraction is not None:
-            checks.append(utterance.index >= total * (1.0 - self.last_fraction))
-        if self.first_utterances is not None:
-            checks.append(utterance.index < self.first_utterances)
-        if self.first_s is not None:
-            checks.append(utterance.start_s <= self.first_s)
-        return not checks or any(checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,84 +75,6 @@ class TagRules:
 
 
 # ------------------------------------------------------------------------ YAML helpers
-def read_rules_yaml(path: Path | None, default_name: str) -> tuple[str, str, dict[str, Any]]:
-    """Read a rules YAML (bundled ``rules/<default_name>`` when ``path`` is None).
-
-    Returns:
-        ``(source, text, mapping)``.
-
-    Raises:
-        ConfigError: the file is missing, is not YAML, or is not a mapping.
-
-    """
-    if path is None:
-        source = f"textmining/rules/{default_name}"
-        # A plain path next to this module: package data ships under textmining/rules/.
-        text = (Path(__file__).parent / "rules" / default_name).read_text(encoding="utf-8")
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot read rules file ({exc.strerror}); check the path") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML ({exc}); fix the syntax") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping with a 'rules' list at the top level")
-    return source, text, data
-
-
-def compile_patterns(values: Any, where: str, field: str) -> tuple[re.Pattern[str], ...]:
-    """Compile a list of regexes from YAML, naming the rule on error."""
-    if values is None:
-        return ()
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ConfigError(f"{where}: '{field}' must be a list of regex strings")
-    out = []
-    for value in values:
-        try:
-            out.append(re.compile(value))
-        except re.error as exc:
-            raise ConfigError(f"{where}: invalid regex in '{field}' {value!r} ({exc}); fix the pattern") from exc
-    return tuple(out)
-
-
-def parse_position(value: Any, where: str) -> Position:
-    """Validate a ``position`` mapping."""
-    if value is None:
-        return Position()
-    allowed = {"last_utterances", "last_fraction", "first_utterances", "first_s"}
-    if not isinstance(value, dict) or not set(value) <= allowed:
-        raise ConfigError(f"{where}: 'position' must be a mapping with keys from {sorted(allowed)}")
-    if "last_fraction" in value and not 0 < float(value["last_fraction"]) <= 1:
-        raise ConfigError(f"{where}: position.last_fraction must be in (0, 1]")
-    return Position(
-        last_utterances=_opt_int(value.get("last_utterances")),
-        last_fraction=None if value.get("last_fraction") is None else float(value["last_fraction"]),
-        first_utterances=_opt_int(value.get("first_utterances")),
-        first_s=None if value.get("first_s") is None else float(value["first_s"]),
-    )
-
-
-def _opt_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def check_speaker(value: Any, where: str) -> str:
-    """Validate a ``speaker`` filter (default ``any``)."""
-    speaker = "any" if value is None else value
-    if speaker not in SPEAKER_FILTERS:
-        raise ConfigError(f"{where}: speaker must be one of {', '.join(SPEAKER_FILTERS)} (got {speaker!r})")
-    return str(speaker)
-
-
-def speaker_allows(rule_speaker: str, speaker: Speaker) -> bool:
-    """Whether a rule's speaker filter admits ``speaker``; mono (unknown) admits every rule."""
-    return rule_speaker == "any" or speaker == "unknown" or rule_speaker == speaker
-
-
 def load_tag_rules(path: Path | None = None) -> TagRules:
     """Load and validate the tag rules YAML.
 
@@ -217,25 +89,10 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
 
     """
     source, text, data = read_rules_yaml(path, "tags.yaml")
-    raw_rules = data.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
-        raise ConfigError(f"{source}: expected a non-empty 'rules' list")
     negation = compile_patterns([data.get("negation", r"^.{0,6}?(ない|ません)")], source, "negation")[0]
     rules: list[TagRule] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(raw_rules, start=1):
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{source}: rule #{n} must be a mapping")
-        rule_id = raw.get("id")
-        where = f"{source}: rule {rule_id or '#' + str(n)}"
-        if not isinstance(rule_id, str) or not rule_id:
-            raise ConfigError(f"{where}: missing 'id'")
-        if rule_id in seen:
-            raise ConfigError(f"{where}: duplicate id; rule ids must be unique")
-        seen.add(rule_id)
-        unknown = set(raw) - {"id", "tag", "speaker", "patterns", "lemmas", "negation", "exclude", "position"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
+    fields = {"id", "tag", "speaker", "patterns", "lemmas", "negation", "exclude", "position"}
+    for where, rule_id, raw in rule_entries(data, source, list_key="rules", key_field="id", noun="rule", fields=fields):
         if raw.get("tag") not in RULE_TAGS:
             raise ConfigError(
                 f"{where}: tag must be one of {', '.join(RULE_TAGS)} (got {raw.get('tag')!r});"
@@ -279,7 +136,7 @@ def _match_rule(rule: TagRule, utt: MinedUtterance, negation: re.Pattern[str]) -
         for i in range(len(utt.lemmas) - n + 1):
             if utt.lemmas[i:i + n] != seq:
                 continue
-            if rule.negation and _NEGATING_LEMMAS & set(utt.lemmas[i + n:i + n + 4]):
+            if rule.negation and NEGATING_LEMMAS & set(utt.lemmas[i + n:i + n + 4]):
                 continue
             return "".join(utt.surfaces[i:i + n]) if utt.surfaces else " ".join(seq)
     return None

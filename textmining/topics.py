@@ -1,10 +1,9 @@
 """Topic discovery over calls: TF-IDF + NMF on content-word lemmas, versioned and refit-stable.
 
-A call is one document: its content tokens, the customer's repeated ``customer_weight`` times and
-the agent's once, without the agent's scripted phrases (:func:`document_tokens`). The fitted
+A call is one document (``textmining.topic_documents``). The fitted
 :class:`TopicModel` is plain data (``to_dict``/``from_dict`` give JSON) so the database can store
 every version; :func:`assign_topics` scores new calls against it without scikit-learn state, and
-:func:`map_topics` carries topic ids across refits by top-term overlap so trends survive.
+:mod:`textmining.topic_ids` carries topic ids across refits by top-term overlap so trends survive.
 """
 
 from __future__ import annotations
@@ -14,27 +13,23 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from koe.errors import TrainingError
-from koe.records import TopicWeight, Utterance
-from textmining.normalise import normalise_text
+from koe.records import TopicWeight
 
 __all__ = [
-    "AGENT_STOP_PHRASES",
     "MIN_DOCUMENTS",
     "TopicModel",
     "assign_topics",
     "choose_topic_count",
-    "document_tokens",
     "fit_topic_model",
-    "map_topics",
-    "renumber_topics",
-    "representative_quotes",
+    "jaccard",
+    "model_arrays",
     "topic_distribution",
 ]
 
@@ -45,37 +40,6 @@ MIN_DOCUMENTS = 6
 TOP_TERMS = 10
 #: Terms joined with ・ into a topic's label.
 LABEL_TERMS = 3
-
-#: Agent scripts whose words say nothing about why the customer called; their tokens are
-#: removed from agent utterances that contain them (only there: 電話 in 「電話が繋がらない」 stays).
-AGENT_STOP_PHRASES: tuple[str, ...] = (
-    "お電話ありがとうございます",
-    "お電話ありがとうございました",
-    "お問い合わせありがとうございます",
-    "ご利用ありがとうございます",
-    "少々お待ちください",
-    "お待たせいたしました",
-    "お待たせしました",
-    "担当の",
-    "本人確認のため",
-    "ご本人様確認",
-    "お名前をお伺い",
-    "お名前と生年月日",
-    "生年月日をお願いします",
-    "ご登録の電話番号",
-    "他にご不明な点",
-    "他に何かございますか",
-    "失礼いたします",
-    "申し訳ございません",
-    "ご不便をおかけして",
-    "ご迷惑をおかけして",
-    "確認いたします",
-    "確認させていただきます",
-    "サポートセンター",
-    "カスタマーセンター",
-    "お客様センター",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class TopicModel:
@@ -182,7 +146,8 @@ def _separation(matrix: Any, k: int, random_state: int) -> float:
     return float(silhouette_score(matrix, labels, metric="cosine", random_state=random_state))
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Jaccard similarity (0-1) of two term sets; 0 when both are empty."""
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
@@ -272,7 +237,8 @@ def fit_topic_model(
 
 
 @lru_cache(maxsize=8)
-def _arrays(model: TopicModel) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+def model_arrays(model: TopicModel) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """The model as arrays: term -> column, idf per term, components (topics x terms); cached."""
     index = {term: i for i, term in enumerate(model.vocabulary)}
     return index, np.asarray(model.idf), np.asarray(model.components)
 
@@ -285,7 +251,7 @@ def topic_distribution(model: TopicModel, tokens: Sequence[str]) -> np.ndarray:
     """
     from scipy.optimize import nnls
 
-    index, idf, components = _arrays(model)
+    index, idf, components = model_arrays(model)
     counts = Counter(t for t in tokens if t in index)
     if not counts:
         return np.zeros(model.n_topics)
@@ -320,135 +286,3 @@ def assign_topics(
         TopicWeight(topic_id=model.topic_ids[i], label=model.labels[i], weight=round(float(w / total), 4))
         for i, w in sorted(keep, key=lambda item: -item[1])
     )
-
-
-def map_topics(previous: TopicModel, new: TopicModel, *, min_overlap: float = 0.2) -> dict[int, int]:
-    """Map a refit's topics to the previous model's ids by top-term overlap.
-
-    Topics are matched one-to-one (Hungarian assignment on the Jaccard similarity of their
-    ``top_terms``); a pair below ``min_overlap`` does not match. Unmatched new topics get fresh
-    ids above every previous id, so an id never changes meaning.
-
-    Args:
-        previous: The model in use so far.
-        new: The refit.
-        min_overlap: Smallest Jaccard similarity (0-1) of top terms that counts as the same topic.
-
-    Returns:
-        ``{new topic index: topic id}`` for every topic of ``new``.
-
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    sim = np.array([[_jaccard(set(a), set(b)) for b in previous.top_terms] for a in new.top_terms])
-    mapping: dict[int, int] = {}
-    if sim.size:
-        rows, cols = linear_sum_assignment(-sim)
-        for r, c in zip(rows, cols, strict=True):
-            if sim[r, c] >= min_overlap:
-                mapping[int(r)] = previous.topic_ids[int(c)]
-    next_id = max(previous.topic_ids, default=-1) + 1
-    for i in range(new.n_topics):
-        if i not in mapping:
-            mapping[i] = next_id
-            next_id += 1
-    return dict(sorted(mapping.items()))
-
-
-def renumber_topics(model: TopicModel, mapping: dict[int, int]) -> TopicModel:
-    """Return ``model`` with topic ids from :func:`map_topics` (``{index: id}``)."""
-    return replace(model, topic_ids=tuple(mapping[i] for i in range(model.n_topics)))
-
-
-@lru_cache(maxsize=1)
-def _agent_stop_tokens() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    from textmining.tokens import content_tokens
-
-    return tuple((normalise_text(p), content_tokens(p)) for p in AGENT_STOP_PHRASES)
-
-
-def document_tokens(
-    utterances: Sequence[Utterance],
-    tokens_per_utterance: Sequence[Sequence[str]],
-    *,
-    customer_weight: int = 2,
-) -> tuple[str, ...]:
-    """Build a call's topic document, weighting the customer's words above the agent's.
-
-    Customer tokens are repeated ``customer_weight`` times; agent and unknown-speaker tokens
-    appear once, minus the tokens of agent scripts (:data:`AGENT_STOP_PHRASES`) found in that
-    utterance.
-
-    Args:
-        utterances: The call's utterances.
-        tokens_per_utterance: Content tokens of each utterance (same order).
-        customer_weight: Repetitions of each customer token (>= 1).
-
-    Returns:
-        The document's tokens.
-
-    """
-    out: list[str] = []
-    for utterance, tokens in zip(utterances, tokens_per_utterance, strict=True):
-        if utterance.speaker == "customer":
-            out.extend(list(tokens) * max(1, customer_weight))
-            continue
-        remaining = list(tokens)
-        if utterance.speaker == "agent":
-            text = normalise_text(utterance.text)
-            for phrase, phrase_tokens in _agent_stop_tokens():
-                if phrase in text:
-                    for token in phrase_tokens:
-                        if token in remaining:
-                            remaining.remove(token)
-        out.extend(remaining)
-    return tuple(out)
-
-
-def representative_quotes(
-    model: TopicModel,
-    topic_id: int,
-    utterances: Sequence[Utterance],
-    tokens_per_utterance: Sequence[Sequence[str]],
-    *,
-    texts: Sequence[str] | None = None,
-    n: int = 3,
-    min_tokens: int = 2,
-) -> tuple[str, ...]:
-    """Pick the customer utterances that weigh most on a topic.
-
-    Each customer utterance with at least ``min_tokens`` tokens is projected on the model; the
-    score is its weight on the topic times the log of its known-token count (so a quote says
-    something, not just one term). Duplicate texts are returned once.
-
-    Args:
-        model: The topic model.
-        topic_id: Id of the topic.
-        utterances: Utterances, from one call or many.
-        tokens_per_utterance: Content tokens per utterance.
-        texts: Texts to return instead of ``Utterance.text`` (e.g. redacted); same order.
-        n: Most quotes returned.
-        min_tokens: Fewest content tokens for an utterance to be a quote.
-
-    Returns:
-        Up to ``n`` texts, best first.
-
-    """
-    column = model.topic_ids.index(topic_id)
-    index, _, _ = _arrays(model)
-    shown = texts if texts is not None else [u.text for u in utterances]
-    scored: list[tuple[float, str]] = []
-    for utterance, tokens, text in zip(utterances, tokens_per_utterance, shown, strict=True):
-        known = [t for t in tokens if t in index]
-        if utterance.speaker != "customer" or len(known) < min_tokens:
-            continue
-        weight = float(topic_distribution(model, known)[column])
-        if weight > 0:
-            scored.append((weight * math.log1p(len(known)), text))
-    quotes: list[str] = []
-    for _, text in sorted(scored, key=lambda item: -item[0]):
-        if text not in quotes:
-            quotes.append(text)
-        if len(quotes) == n:
-            break
-    return tuple(quotes)

@@ -6,7 +6,7 @@ import pytest
 
 from koe.errors import ConfigError
 from textmining.categories import find_categories, load_category_rules
-from textmining.tags import MinedUtterance
+from textmining.rulefile import MinedUtterance
 
 RULES = load_category_rules()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from koe.errors import ConfigError
 from koe.records import Transcript, Utterance
 from textmining.pii import redact
 from textmining.respell import (
@@ -191,7 +192,7 @@ def test_katakana_misspellings_only_replace_whole_katakana_runs() -> None:
 def test_malformed_lexicon_line_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "respell.tsv"
     path.write_text("# comment\n開薬\t解約\n星球 請求\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"respell\.tsv:3: expected"):
+    with pytest.raises(ConfigError, match=r"respell\.tsv:3: expected"):
         load_misspellings(path)
 
 

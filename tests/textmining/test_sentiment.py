@@ -171,7 +171,7 @@ def test_summary_of_mono_call_is_neutral_without_customer_means() -> None:
 
 
 def test_summary_rejects_mismatched_scores() -> None:
-    with pytest.raises(ValueError, match="2 scores for 1"):
+    with pytest.raises(InputError, match="2 scores for 1"):
         summarise_sentiment([Utterance("customer", 0.0, 1.0, "はい")], [0.0, 0.1])
 
 

@@ -8,7 +8,8 @@ from koe.errors import ConfigError
 from koe.records import CallMetrics, Interval
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers
 from textmining.pii import redact
-from textmining.tags import MinedUtterance, find_tags, hold_tags, load_tag_rules
+from textmining.rulefile import MinedUtterance
+from textmining.tags import find_tags, hold_tags, load_tag_rules
 from textmining.tokens import load_tagger, tokenize
 
 RULES = load_tag_rules()

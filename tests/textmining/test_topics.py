@@ -8,15 +8,9 @@ import pytest
 from koe.errors import TrainingError
 from koe.records import Utterance
 from textmining.tokens import content_tokens
-from textmining.topics import (
-    TopicModel,
-    assign_topics,
-    document_tokens,
-    fit_topic_model,
-    map_topics,
-    renumber_topics,
-    representative_quotes,
-)
+from textmining.topic_documents import document_tokens, representative_quotes
+from textmining.topic_ids import map_topics, renumber_topics
+from textmining.topics import TopicModel, assign_topics, fit_topic_model
 
 THEMES = {
     "billing": [
