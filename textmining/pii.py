@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from textmining.spoken import DIGIT_WORDS, KANJI_DIGITS, spoken_addresses
+
 PLACEHOLDERS: dict[str, str] = {
     "phone": "［電話番号］",
     "email": "［メールアドレス］",
@@ -105,38 +107,15 @@ _ADDRESS = re.compile(
 )
 # The domain may be cut short: Whisper often ends an utterance after 「…@example」 and puts the
 # 「.jp」 in the next one, and the part before the @ is what identifies the person.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*")
-_SPOKEN_AT = r"(?:アットマーク|あっとまーく|アット|あっと)"
-_SPOKEN_DOT = r"(?:ドット|どっと|\.)"
-_SPOKEN_PART = r"[A-Za-z0-9_\-ァ-ヶー]+"
-_SPOKEN_EMAIL = re.compile(
-    rf"[A-Za-z0-9._\-ァ-ヶー]+\s*{_SPOKEN_AT}\s*{_SPOKEN_PART}(?:\s*{_SPOKEN_DOT}\s*{_SPOKEN_PART})+"
-    # アットマーク is never anything but an at-sign: the address counts even when the domain was
-    # cut off, and its local part may be names in kanji with spoken dots (花子ドット 高橋).
-    # (one character class, bounded: a nested (x+\s*)+ backtracks exponentially on long runs)
-    rf"|[A-Za-z0-9._\-ァ-ヶー一-龥々][A-Za-z0-9._\-ァ-ヶー一-龥々\s]{{0,40}}?(?:アットマーク|あっとまーく|atomaku)\s*{_SPOKEN_PART}"
-    rf"(?:\s*{_SPOKEN_DOT}\s*{_SPOKEN_PART})*",
-    re.I,
-)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*")
 # Digit runs with the separators people and ASR put between groups.
 _DIGIT_RUN = re.compile(r"(?<![0-9])(?:\+81[\s\-]?)?[0-9](?:[\s\-‐ー()の]?[0-9]){6,22}(?![0-9])")
 _POSTAL = re.compile(r"〒\s*[0-9]{3}\s*[\-ー]?\s*[0-9]{4}(?![0-9])|(?<=郵便番号)[0-9]{3}[\-ー]?[0-9]{4}(?![0-9])"
     r"|(?<=郵便番号[はがをの:])\s*[0-9]{3}[\-ー]?[0-9]{4}(?![0-9])")
 _ACCOUNT = re.compile(r"(?:お客様番号|契約番号|会員番号|顧客番号|注文番号|お問い合わせ番号|ID)[はがの:]?\s*([0-9A-Za-z\-]{6,})")
-# Spoken and kanji digits; longer alternatives first so ゴー is not read as ゴ + separator.
-_UNITS = {
-    "0": "ゼロ|ぜろ|まる|マル|れい|レイ|〇|零",
-    "1": "いち|イチ|一",
-    "2": "にい|にー|ニー|ニイ|に|ニ|二",
-    "3": "さん|サン|三",
-    "4": "よん|ヨン|四",
-    "5": "ごお|ごー|ゴー|ゴオ|ご|ゴ|五",
-    "6": "ろく|ロク|六",
-    "7": "なな|ナナ|しち|シチ|七",
-    "8": "はち|ハチ|八",
-    "9": "きゅう|きゅー|キュウ|キュー|く|ク|九",
-}
-_UNIT_TO_DIGIT = {alt: d for d, alts in _UNITS.items() for alt in alts.split("|")}
+# Spoken and kanji digits (textmining.spoken); longer alternatives first so ゴー is not read as
+# ゴ + separator. A run needs 9 or more, so the one-mora particles (に, ご, く) may be inside one.
+_UNIT_TO_DIGIT = DIGIT_WORDS | KANJI_DIGITS
 _UNIT_ALTS = "|".join(sorted(_UNIT_TO_DIGIT, key=len, reverse=True))
 _SPOKEN_DIGITS = re.compile(rf"(?:(?:{_UNIT_ALTS})[\s\-、の]?){{9,22}}")
 _UNIT_ITER = re.compile(_UNIT_ALTS)
@@ -230,7 +209,7 @@ def _name_spans(folded: str, tagger: Any) -> Iterable[tuple[str, int, int]]:
 def _spans(folded: str, tagger: Any) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []  # (kind, start, end) in priority order
     found += [("email", m.start(), m.end()) for m in _EMAIL.finditer(folded)]
-    found += [("email", m.start(), m.end()) for m in _SPOKEN_EMAIL.finditer(folded)]
+    found += [("email", a.start, a.end) for a in spoken_addresses(folded)]
     found += [("postal", m.start(), m.end()) for m in _POSTAL.finditer(folded)]
     found += [("address", m.start(), m.end()) for m in _ADDRESS.finditer(folded)]
     found += [("number", m.start(1), m.end(1)) for m in _ACCOUNT.finditer(folded)

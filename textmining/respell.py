@@ -36,7 +36,16 @@ from typing import Any
 from koe.errors import ConfigError
 from koe.records import Transcript, Utterance
 from textmining.normalise import to_katakana
-from textmining.tokens import DIGIT_READINGS, LETTER_READINGS
+from textmining.spoken import (
+    ADDRESS_PART,
+    DIGIT_WORDS,
+    LETTER_NAMES,
+    PARTICLE_DIGITS,
+    SEPARATOR_TEXT,
+    SEPARATORS,
+    spoken_addresses,
+    spoken_domain_tail,
+)
 
 __all__ = ["Respeller", "is_safe_misspelling", "load_misspellings", "load_respeller", "respell_transcript", "romanise"]
 
@@ -113,11 +122,6 @@ def romanise(kana: str) -> str:
 
 
 # ------------------------------------------------------------------------ e-mail addresses
-# Letter names as spelled out: the readings koe's tokeniser gives letters, and other ways to say them.
-_LETTER_NAMES = {kana: letter for letter, kana in LETTER_READINGS.items()} | {
-    "エイ": "a", "デー": "d", "エッチ": "h", "ジェイ": "j", "ケイ": "k", "テー": "t", "ヴィ": "v",
-    "ダブル": "w", "ゼッド": "z",
-}  # fmt: skip
 #: Domain and provider words as said in Japanese, longest first when matched.
 _ADDRESS_WORDS = {
     "コム": "com", "ジェーピー": "jp", "ジェイピー": "jp", "シーオー": "co", "ネット": "net",
@@ -128,68 +132,13 @@ _ADDRESS_WORDS = {
     "エーユー": "au", "オーシーエヌ": "ocn", "イーゼットウェブ": "ezweb", "ライブ": "live",
     "メール": "mail", "インフォ": "info", "サポート": "support",
 }  # fmt: skip
-# Separator and at-sign words are coded as one control character each before matching, so no
-# part pattern can also match them: with ドット both a separator and katakana, a long katakana
-# run splits in exponentially many ways before a match fails.
-_SYMBOL = re.compile(
-    r"アットマーク|アット\s?マーク|あっとまーく|at\s?mark|atomaku|attomaku|アット|@"
-    r"|ドット|ドッド|どっと|ハイフン|ハイフォン|アンダーバー|アンダースコア|[.・\-_]",
-    re.I,
-)
-_AT, _WEAK_AT, _DOT, _HYPHEN, _UNDERSCORE = "\x00", "\x04", "\x01", "\x02", "\x03"
-_SEP_TEXT = {_DOT: ".", _HYPHEN: "-", _UNDERSCORE: "_"}
-_SEP = "[\x01\x02\x03]"
-_PART = r"(?:[A-Za-z0-9]+|[ァ-ヶー]+|[一-龥々]+)"
-# After a separator a part may hold ASR slips in any script (ユキドットを盛りた for yuki.morita);
-# the first part may not, or 「メールは」 would join the address. Parts without a separator between
-# them need a pause (space, 、), for the same reason as the coding above.
-_LOOSE_PART = r"[ぁ-ゖァ-ヶー一-龥々A-Za-z0-9]{1,10}"
-_GAP = r"[\s、,]*"
-_ADDRESS = re.compile(
-    rf"(?P<local>{_PART}(?:{_GAP}{_SEP}{_GAP}{_LOOSE_PART}|[\s、,]+{_PART}){{0,8}}){_GAP}(?P<at>[{_AT}{_WEAK_AT}]){_GAP}"
-    rf"(?P<domain>{_PART}(?:{_GAP}{_SEP}{_GAP}{_PART}){{0,4}})"
-)
-# A domain continued at the start of the speaker's next utterance: 「ドットJPです」.
-_DOMAIN_TAIL = re.compile(rf"^{_GAP}(?P<domain>(?:{_SEP}{_GAP}{_PART}{_GAP}){{1,4}})")
-
-
-def _symbol_code(word: str) -> str:
-    if word in ("ハイフン", "ハイフォン", "-"):
-        return _HYPHEN
-    if word in ("アンダーバー", "アンダースコア", "_"):
-        return _UNDERSCORE
-    if word in ("ドット", "ドッド", "どっと", ".", "・"):
-        return _DOT
-    return _WEAK_AT if word == "アット" else _AT
-
-
-def _coded(text: str) -> tuple[str, list[int]]:
-    """The text with symbol words coded, and where each coded character starts in the text.
-
-    ``starts`` has one more entry, the text's length: coded span ``[a, b)`` is
-    ``text[starts[a]:starts[b]]``.
-    """
-    out: list[str] = []
-    starts: list[int] = []
-    position = 0
-    for m in _SYMBOL.finditer(text):
-        out.extend(text[position : m.start()])
-        starts.extend(range(position, m.start()))
-        out.append(_symbol_code(m[0]))
-        starts.append(m.start())
-        position = m.end()
-    out.extend(text[position:])
-    starts.extend(range(position, len(text) + 1))
-    return "".join(out), starts
-
-
 def _letters(part: str) -> str | None:
     """``アイティーオー`` -> ``ito`` when the part is nothing but letter names, else None."""
     best: list[str | None] = [""] + [None] * len(part)
     for i in range(len(part)):
         if best[i] is None:
             continue
-        for name, letter in _LETTER_NAMES.items():
+        for name, letter in LETTER_NAMES.items():
             if part.startswith(name, i) and best[i + len(name)] is None:
                 best[i + len(name)] = f"{best[i]}{letter}"
     return best[-1]
@@ -214,45 +163,37 @@ def _latin_part(part: str, reading: ReadingFn) -> str:
 
 def _latin(coded: str, reading: ReadingFn) -> str:
     out: list[str] = []
-    for piece in re.split(f"({_SEP})", coded):
-        if piece in _SEP_TEXT:
-            out.append(_SEP_TEXT[piece])
+    for piece in re.split(f"({SEPARATORS})", coded):
+        if piece in SEPARATOR_TEXT:
+            out.append(SEPARATOR_TEXT[piece])
         elif re.search("[ぁ-ゖ]", piece):
             kana, _gloss = reading(piece.strip(" 、,"))
             out.append(romanise(kana) if kana else piece)
         else:
-            out.extend(_latin_part(part, reading) for part in re.findall(_PART, piece))
+            out.extend(_latin_part(part, reading) for part in re.findall(ADDRESS_PART, piece))
     return "".join(out)
 
 
 def _respell_address(text: str, reading: ReadingFn) -> tuple[str, bool]:
     """Respell spoken addresses; also say whether the text ends inside one."""
-    coded, starts = _coded(text)
     pieces, last = [], 0
-    for m in _ADDRESS.finditer(coded):
-        if m["at"] == _WEAK_AT and not re.search(_SEP, m["domain"]):
-            continue  # a bare アット with no dotted domain after it is not an address
-        pieces += [text[last : starts[m.start()]], f"{_latin(m['local'], reading)}@{_latin(m['domain'], reading)}"]
-        last = starts[m.end()]
+    for address in spoken_addresses(text):
+        pieces += [text[last : address.start], f"{_latin(address.local, reading)}@{_latin(address.domain, reading)}"]
+        last = address.end
     out = "".join(pieces) + text[last:]
     ends_inside = bool(pieces) and last == len(text)
     return out, ends_inside
 
 
 def _respell_domain_tail(text: str, reading: ReadingFn) -> str:
-    coded, starts = _coded(text)
-    m = _DOMAIN_TAIL.match(coded)
-    return text if m is None else _latin(m["domain"], reading) + text[starts[m.end()] :]
+    tail = spoken_domain_tail(text)
+    return text if tail is None else _latin(tail.domain, reading) + text[tail.end :]
 
 
 # ------------------------------------------------------------------------ spoken digits
-# Digits as read one by one: the tokeniser's readings (ゼロ, イチ, ...), their lengthened and
-# other forms, and hiragana (only inside a run: see _DIGIT_RUN).
-_DIGIT_WORDS = {kana: str(digit) for digit, kana in enumerate(DIGIT_READINGS)} | {
-    "レイ": "0", "マル": "0", "ニー": "2", "ゴー": "5", "キュー": "9",
-    "ぜろ": "0", "いち": "1", "にー": "2", "さん": "3", "よん": "4", "ごー": "5", "ろく": "6",
-    "なな": "7", "はち": "8", "きゅー": "9", "きゅう": "9",
-}  # fmt: skip
+# Digits as read one by one (textmining.spoken), hiragana only inside a run (see _DIGIT_RUN); the
+# one-mora particles に/ご/く never, since a run of four is short enough to hold one by accident.
+_DIGIT_WORDS = {word: digit for word, digit in DIGIT_WORDS.items() if word not in PARTICLE_DIGITS}
 _DIGIT_ALT = "|".join(sorted(map(re.escape, _DIGIT_WORDS), key=len, reverse=True))
 _KATAKANA_DIGIT_ALT = "|".join(w for w in sorted(_DIGIT_WORDS, key=len, reverse=True) if re.match("[ァ-ヶ]", w))
 # Starts on a katakana digit word or a written digit (さん alone is an honorific, never a start);

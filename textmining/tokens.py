@@ -17,10 +17,9 @@ import fugashi
 
 from koe.errors import ModelError
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers, to_katakana
+from textmining.spoken import DIGIT_READINGS, LETTER_READINGS
 
 __all__ = [
-    "DIGIT_READINGS",
-    "LETTER_READINGS",
     "STOP_LEMMAS",
     "Token",
     "content_tokens",
@@ -59,13 +58,6 @@ _KATAKANA = re.compile(r"^[ァ-ヺー]+$")
 _HIRAGANA = re.compile(r"^[ぁ-ゖー]+$")
 _DIGITS = re.compile(r"\d+")
 _PHONE_LIKE = re.compile(r"\d+(?:-\d+)+")
-_LETTER_TEXT = (
-    "エー ビー シー ディー イー エフ ジー エイチ アイ ジェー ケー エル エム エヌ オー ピー キュー "
-    "アール エス ティー ユー ブイ ダブリュー エックス ワイ ゼット"
-)
-#: How latin letters and digits are read out (a -> エー, 0 -> ゼロ).
-LETTER_READINGS = dict(zip("abcdefghijklmnopqrstuvwxyz", _LETTER_TEXT.split(), strict=True))
-DIGIT_READINGS = ("ゼロ", "イチ", "ニ", "サン", "ヨン", "ゴ", "ロク", "ナナ", "ハチ", "キュウ")
 
 
 @dataclass(frozen=True, slots=True)
