@@ -24,7 +24,7 @@ from api.auth import Authenticator
 from api.cache import ReportCache
 from api.deps import AppState, Database
 from api.errors import install_error_handlers
-from api.pipeline import PipelineRunner
+from api.flow_runner import PipelineRunner
 from api.routes import calls, customers, pipeline, privacy, reports
 from api.schemas import Health
 from koe import PIPELINE_VERSION, __version__

@@ -93,7 +93,7 @@ def mmss(seconds: float | None) -> str:
 
 
 def call_timeline(detail: dict[str, Any], *, width: int = 760, lane_h: int = 18) -> Timeline:
-    """The timeline bar of a call (``models.reads.call_detail`` shape)."""
+    """The timeline bar of a call (``models.call_detail.call_detail`` shape)."""
     duration = float(detail.get("duration_s") or 0.0) or max((u["end_s"] for u in detail["utterances"]), default=1.0)
     left, usable = 100.0, width - 110.0
     timeline = Timeline(width, lane_h * 3 + 30, duration)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, Permission, Principal, check
 from api.cache import ReportCache
-from api.pipeline import PipelineRunner
+from api.flow_runner import PipelineRunner
 from koe.settings import Settings
 from models.db import SessionFactory, read_session_work
 

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from api import charts
 from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
 from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require
+from api.presenters import customer_brief, customer_detail, list_customers
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
 from koe.errors import AuthError
-from models.reads import call_detail
-from models.reports import list_calls, topic_report
-from models.summaries import customer_brief, customer_detail, list_customers
+from models.call_detail import call_detail
+from models.call_list import list_calls
+from models.topic_report import topic_report
 
 router = APIRouter(prefix="/ui", include_in_schema=False, default_response_class=HTMLResponse)
 

@@ -87,7 +87,7 @@ class TopicWeightOut(BaseModel):
 
 
 class CallDetail(BaseModel):
-    """Everything koe knows about one call (``models.reads.call_detail``)."""
+    """Everything koe knows about one call (``models.call_detail.call_detail``)."""
 
     model_config = ConfigDict(extra="allow")
     call_id: str
@@ -119,7 +119,7 @@ class CustomerPage(BaseModel):
 
 
 class CustomerDetail(BaseModel):
-    """A customer's VOC summary and churn risk (``models.summaries.customer_detail``)."""
+    """A customer's VOC summary and churn risk (``api.presenters.customer_detail``)."""
 
     model_config = ConfigDict(extra="allow")
     customer_id: str = Field(examples=["C-1001"])
@@ -129,7 +129,7 @@ class CustomerDetail(BaseModel):
 
 
 class CustomerBrief(BaseModel):
-    """What a CSM should know before calling (``models.summaries.customer_brief``)."""
+    """What a CSM should know before calling (``api.presenters.customer_brief``)."""
 
     model_config = ConfigDict(extra="allow")
     customer_id: str = Field(examples=["C-1001"])

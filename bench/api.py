@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import random
 import socket
@@ -39,9 +38,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from api.presenters import customer_detail, list_customers
 from models.db import dispose_engine, load_read_sessionmaker, transaction, upgrade_database
 from models.keys import create_key
-from models.reports import topic_report
 from models.tables import (
     Agent,
     Call,
@@ -52,6 +51,7 @@ from models.tables import (
     TagRow,
     TopicRow,
 )
+from models.topic_report import topic_report
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -104,7 +104,7 @@ def load(url: str, calls: int, customers: int, seed: int = 7) -> None:
             session.execute(sa.insert(TagRow), tags)
             session.execute(sa.insert(CallMetricsRow), metrics)
     # One real summary (the insights stage's own computation) is the template of every customer's.
-    from models.summaries import refresh_summaries
+    from models.customers import refresh_summaries
 
     with transaction(url) as session:
         refresh_summaries(session, ["C-000000"], now=start + timedelta(days=300))
@@ -238,11 +238,6 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, data_dir: Path)
     print(f"[{name}] loaded {args.calls} calls / {args.customers} customers in {time.perf_counter() - t0:.1f} s", flush=True)
     with transaction(url) as session:
         key, _ = create_key(session, "data", name="bench")
-    try:
-        summaries: Any = importlib.import_module("models.summaries")  # the insights stage's reads
-    except ModuleNotFoundError:
-        summaries = None
-        print(f"[{name}] models.summaries is missing: customer endpoints NOT measured", flush=True)
 
     port = free_port()
     # The server runs in its own processes, as `koe serve --workers N` does: the clients do not
@@ -254,17 +249,15 @@ def bench_backend(name: str, url: str, args: argparse.Namespace, data_dir: Path)
         (
             "/customers/{id}",
             lambda r: f"/customers/C-{r.randrange(customers):06d}",
-            lambda s, r: summaries.customer_detail(s, f"C-{r.randrange(customers):06d}"),
+            lambda s, r: customer_detail(s, f"C-{r.randrange(customers):06d}"),
         ),
         (
             "/customers?order=churn_risk",
             lambda r: "/customers?order=churn_risk",
-            lambda s, r: summaries.list_customers(s, order="churn_risk"),
+            lambda s, r: list_customers(s, order="churn_risk"),
         ),
         ("/reports/topics", lambda r: "/reports/topics", lambda s, r: topic_report(s)),
     ]
-    if summaries is None:
-        cases = cases[2:]
     rows = []
     base = f"http://127.0.0.1:{port}"
     try:

@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from insights.assess import assess_customer
 from insights.train import customer_features, model_churn_risk, train_churn_model
+from models.call_facts import load_call_facts
 from models.db import dispose_engine, load_engine, transaction, upgrade_database
-from models.summaries import load_call_facts
 from models.tables import Call, CallTopicRow, Customer, TagRow, TopicModelRow, TopicRow, UtteranceRow
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

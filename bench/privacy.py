@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blindsets import gap_metrics, load_sets, to_transcript  # noqa: E402
+from blindsets import load_sets, to_transcript
 
-from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining  # noqa: E402
-from textmining.normalise import normalise_text  # noqa: E402
+from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining
+from textmining.normalise import normalise_text
 
 
 def _squash(text: str) -> str:

@@ -4,7 +4,7 @@
     .venv/bin/python bench/throughput.py --skip-transcribe --analysis-calls 300
 
 Transcription: every bundled sample call (samples/calls) through the same stage the flow runs
-(``flows.stages.transcribe_source``) with ``KOE_CPU_THREADS=1``, after one warm-up call; reported as
+(``flows.pipeline_steps.transcribe_source``) with ``KOE_CPU_THREADS=1``, after one warm-up call; reported as
 audio minutes per wall minute on one core. Analysis: transcript calls (metrics + text mining, as a
 transcript JSONL import runs) in one process; reported as calls per second on one core. The model
 and tagger are loaded before timing starts (once per worker process in production).
@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))  # the transcript generator lives with the flow te
 
 
 def bench_analysis(calls: int) -> dict[str, Any]:
-    from flows.stages import analyse, measure
+    from flows.pipeline_steps import analyse, measure
     from koe.settings import get_settings
     from koe.sources import parse_transcript_line
     from tests.flows.conftest import transcript_line
@@ -49,7 +49,7 @@ def bench_analysis(calls: int) -> dict[str, Any]:
 
 
 def bench_transcription(max_calls: int) -> dict[str, Any]:
-    from flows.stages import transcribe_source
+    from flows.pipeline_steps import transcribe_source
     from koe.settings import get_settings
     from koe.sources import SourceOptions, discover
 

@@ -25,13 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blindsets import gap_metrics, load_sets, to_transcript  # noqa: E402
-from sklearn.decomposition import NMF  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
+from blindsets import gap_metrics, load_sets, to_transcript
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining  # noqa: E402
-from textmining.topics import assign_topics, fit_topic_model  # noqa: E402
+from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining
+from textmining.topics import assign_topics, fit_topic_model
 
 CONTENT_POS = ("名詞", "動詞", "形容詞")
 

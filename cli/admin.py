@@ -62,8 +62,8 @@ def sentiment_train(
     from dataclasses import asdict
 
     from models.db import transaction
-    from models.trained import save_trained_model
-    from textmining.sentiment import train_sentiment_from_file
+    from models.trained_models import save_trained_model
+    from textmining.sentiment_model import train_sentiment_from_file
 
     config = settings()
     try:

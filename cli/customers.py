@@ -19,7 +19,7 @@ churn_app = typer.Typer(help="Churn models.", no_args_is_help=True)
 @customers_app.command("show")
 def customers_show(customer_id: str, as_json: JsonOption = False) -> None:
     """Show a customer's summary: contacts, repeat contacts, topics, tags, effort, churn risk and why."""
-    from models.summaries import customer_detail
+    from api.presenters import customer_detail
 
     detail = read(settings(), lambda session: customer_detail(session, customer_id))
     if as_json:
@@ -37,7 +37,7 @@ def customers_show(customer_id: str, as_json: JsonOption = False) -> None:
 @customers_app.command("brief")
 def customers_brief(customer_id: str, as_json: JsonOption = False) -> None:
     """What to know before calling this customer: risk and why, open issues, recent effort with quotes."""
-    from models.summaries import customer_brief
+    from api.presenters import customer_brief
 
     brief = read(settings(), lambda session: customer_brief(session, customer_id))
     print_json(brief) if as_json else console.print_json(data=brief)
@@ -52,7 +52,7 @@ def customers_list(
     as_json: JsonOption = False,
 ) -> None:
     """Customers ranked by churn risk (or by last contact), with level and top reason."""
-    from models.summaries import list_customers
+    from api.presenters import list_customers
 
     if order not in ("churn_risk", "last_contact"):
         fail(KoeError(f"--order {order!r} must be churn_risk or last_contact"))
@@ -79,7 +79,7 @@ def customers_export(
     """Export every customer summary with its churn score and top reasons, for CRMs and BI tools."""
     import csv
 
-    from models.summaries import export_customers
+    from api.presenters import export_customers
 
     if fmt not in ("csv", "jsonl"):
         fail(KoeError(f"--format {fmt!r} must be csv or jsonl"))
@@ -107,7 +107,8 @@ def churn_train(
 ) -> None:
     """Fit a calibrated churn model on known outcomes, report cross-validated ROC AUC, and rescore everyone."""
     from flows.customers import refresh_customers
-    from models.summaries import all_customer_ids, train_churn_from_csv
+    from models.churn_model import train_churn_from_csv
+    from models.customers import all_customer_ids
 
     config = settings()
     report = read(config, lambda session: train_churn_from_csv(session, labels))

@@ -19,7 +19,7 @@ def calls_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON (same shape as GET /calls/{id}).")] = False,
 ) -> None:
     """Show one call: transcript (redacted), metrics, topics, tags, sentiment and effort."""
-    from models.reads import call_detail
+    from models.call_detail import call_detail
 
     detail = read(settings(), lambda session: call_detail(session, call_id))
     if as_json:
@@ -49,7 +49,7 @@ def topics_report(
 ) -> None:
     """Per topic: volume, share, weekly trend, sentiment, effort, top tags and quotes."""
     from koe.sources import parse_started_at
-    from models.reports import topic_report
+    from models.topic_report import topic_report
 
     if granularity not in ("day", "week", "month"):
         fail(KoeError(f"--granularity {granularity!r} must be day, week or month"))

@@ -1,6 +1,6 @@
 """Customer summaries and churn risk: refresh the customers a run touched, or rescore everyone.
 
-Wiring only: the computation is ``insights`` (stage) and ``models.summaries`` (storage). Each batch
+Wiring only: the computation is ``insights`` (stage) and ``models.customers`` (storage). Each batch
 of customers is one transaction (retried when the database is busy); webhooks for customers whose
 risk level rose go out after that batch committed, and every delivery is recorded.
 """
@@ -17,8 +17,9 @@ from insights.churn import load_churn_weights
 from insights.webhook import build_risk_event, deliver, level_rose
 from koe.errors import ConfigError
 from koe.settings import Settings, get_settings
+from models.customers import RiskChange, all_customer_ids, refresh_summaries
 from models.db import ensure_database, transaction, with_retries
-from models.summaries import RiskChange, all_customer_ids, record_webhook_delivery, refresh_summaries
+from models.webhook_deliveries import record_webhook_delivery
 
 #: Customers recomputed per transaction.
 BATCH_SIZE = 200
@@ -91,7 +92,7 @@ def get_logger() -> Any:
 @flow(name="rescore-customers", log_prints=True)
 def rescore_customers() -> dict[str, Any]:
     """Recompute every customer's summary and churn risk (after ``koe churn train`` or new weights)."""
-    from flows.runs import finish_flow_run, start_flow_run
+    from flows.run_records import finish_flow_run, start_flow_run
 
     settings = get_settings()
     url = settings.resolved_database_url

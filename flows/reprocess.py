@@ -20,50 +20,42 @@ from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from sqlalchemy.orm import Session
 
-from flows.process import (
+from flows.call_tasks import (
+    PER_CALL_TASK,
     CallOutcome,
-    is_transient_failure,
     refresh_touched_customers,
     retry_unique_races,
+    run_in_transaction,
+    store_call,
     summarise,
 )
-from flows.runners import per_call_runner
-from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
-from flows.stages import analyse, measure, transcribe_source
-from flows.topics import assign_current_topics
+from flows.pipeline_steps import run_stages
+from flows.run_records import publish_artifacts, recorded_run
+from flows.task_runners import per_call_runner
 from koe.errors import InputError, KoeError
 from koe.settings import get_settings
-from models.calls import claim_call, store_results, worker_identity
-from models.db import ensure_database, transaction, with_retries
+from models.calls import claim_call, worker_identity
+from models.db import ensure_database
 from models.history import Stage, StoredCall, call_version, done_call_ids, stored_call
 
 
-@task(
-    name="reprocess-call",
-    retries=3,
-    retry_delay_seconds=[1, 4, 10],
-    retry_condition_fn=is_transient_failure,
-    cache_policy=NO_CACHE,
-)
+@task(name="reprocess-call", **PER_CALL_TASK)
 def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> CallOutcome:
     """Re-analyse (or re-transcribe and analyse) one stored call and store the new results."""
     settings = get_settings()
     url = settings.resolved_database_url
     logger = get_run_logger()
 
-    def read() -> StoredCall:
-        with transaction(url) as session:
-            return stored_call(session, call_id, stage)
+    def read(session: Session) -> StoredCall:
+        return stored_call(session, call_id, stage)
 
     try:
-        snap = with_retries(read)
+        snap = run_in_transaction(url, read)
         started = time.perf_counter()
-        transcript = transcribe_source(snap.source, settings)
-        metrics = measure(transcript)
-        analysis = analyse(transcript, metrics, settings)
+        result = run_stages(snap.source, settings)
     except KoeError as exc:
         if exc.transient:
             raise
@@ -71,36 +63,25 @@ def reprocess_call(call_id: str, stage: Stage, run_id: int, worker: str) -> Call
         return CallOutcome(call_id, "failed", str(exc), origin=call_id)
     if not snap.raw_text:
         # Only redacted text was stored: the PII found at ingest is no longer visible to the redactor.
-        analysis = dataclasses.replace(analysis, pii_count=max(analysis.pii_count, snap.pii_count))
+        analysis = dataclasses.replace(result.analysis, pii_count=max(result.analysis.pii_count, snap.pii_count))
+        result = dataclasses.replace(result, analysis=analysis)
 
-    def store() -> str:
-        with transaction(url) as session:
-            if call_version(session, call_id) != (snap.sha256, snap.processed_at):
-                return "changed"
-            claim = claim_call(session, snap.source, worker=worker, force=True)
-            if claim.outcome != "claimed" or claim.call_pk is None:
-                return claim.outcome
-            topics, model_id = assign_current_topics(session, analysis)
-            store_results(
-                session,
-                claim.call_pk,
-                transcript=transcript,
-                metrics=metrics,
-                analysis=analysis,
-                topics=topics,
-                topic_model_id=model_id,
-                keep_raw_text=settings.raw_text and snap.raw_text,
-                run_id=run_id,
-            )
-            return "stored"
+    def store(session: Session) -> str:
+        if call_version(session, call_id) != (snap.sha256, snap.processed_at):
+            return "changed"
+        claim = claim_call(session, snap.source, worker=worker, force=True)
+        if claim.outcome != "claimed" or claim.call_pk is None:
+            return claim.outcome
+        store_call(session, claim.call_pk, result, keep_raw_text=settings.raw_text and snap.raw_text, run_id=run_id)
+        return "stored"
 
-    outcome = retry_unique_races(lambda: with_retries(store))
+    outcome = retry_unique_races(lambda: run_in_transaction(url, store))
     customer = snap.source.customer_id
     if outcome != "stored":
         reason = "stored again by another run meanwhile" if outcome == "changed" else outcome
         return CallOutcome(call_id, "skipped", reason, customer, origin=snap.source.origin)
     logger.info("call %s reprocessed (%s) in %.1f s", call_id, stage, time.perf_counter() - started)
-    audio_s = transcript.duration_s if stage == "transcribe" else 0.0
+    audio_s = result.transcript.duration_s if stage == "transcribe" else 0.0
     return CallOutcome(call_id, "processed", customer_id=customer, audio_s=audio_s, origin=snap.source.origin)
 
 
@@ -140,28 +121,19 @@ def reprocess(
     url = settings.resolved_database_url
     ensure_database(url)
 
-    def candidates() -> list[str]:
-        with transaction(url) as session:
-            return done_call_ids(session, since)
-
-    call_ids = with_retries(candidates)
+    call_ids = run_in_transaction(url, lambda session: done_call_ids(session, since))
     parameters = {"since": since.isoformat() if since else None, "stage": stage}
-    run_id = start_flow_run("reprocess", parameters, run_id)
-    try:
+    with recorded_run("reprocess", parameters, run_id) as run:
         worker = worker_identity()
         with per_call_runner(settings) as submit:
             futures = [
-                submit(reprocess_call, {"call_id": c, "stage": stage, "run_id": run_id, "worker": worker})
+                submit(reprocess_call, {"call_id": c, "stage": stage, "run_id": run.run_id, "worker": worker})
                 for c in call_ids
             ]
             outcomes = _collect(futures, call_ids)
-        touched = {o.customer_id for o in outcomes if o.outcome == "processed" and o.customer_id}
         summary = summarise(outcomes, [])
-        summary.update(run_id=run_id, stage=stage, customers_refreshed=refresh_touched_customers(settings, touched))
-    except BaseException as exc:
-        finish_flow_run(run_id, {}, error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_flow_run(run_id, summary)
+        summary.update(run_id=run.run_id, stage=stage, customers_refreshed=refresh_touched_customers(settings, outcomes))
+        run.summary = summary
     publish_artifacts(settings)
     get_run_logger().info(
         "reprocess (%s): %d processed, %d skipped, %d failed",

@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.runs import finish_flow_run, start_flow_run
+from flows.run_records import recorded_run
 from koe.errors import ConfigError
 from koe.settings import get_settings
 from models.db import ensure_database, transaction, with_retries
@@ -38,23 +38,18 @@ def purge_expired(retention_days: int | None = None) -> dict[str, Any]:
         raise ConfigError("KOE_RETENTION_DAYS is not set; set it to the number of days raw text and recordings are kept")
     url = settings.resolved_database_url
     ensure_database(url)
-    run_id = start_flow_run("purge_expired", {"retention_days": days})
     now = datetime.now(UTC)
 
     def purge() -> dict[str, Any]:
         with transaction(url) as session:
             return purge_expired_rows(session, retention_days=days, now=now, data_dir=settings.data_dir)
 
-    try:
-        summary = with_retries(purge)
-    except BaseException as exc:
-        finish_flow_run(run_id, {}, error=f"{type(exc).__name__}: {exc}")
-        raise
-    get_run_logger().info(
-        "purged raw text of %d utterance(s) and %d recording(s) older than %s",
-        summary["raw_texts"],
-        summary["recordings"],
-        summary["cutoff"],
-    )
-    finish_flow_run(run_id, summary)
-    return {**summary, "run_id": run_id}
+    with recorded_run("purge_expired", {"retention_days": days}) as run:
+        run.summary = with_retries(purge)
+        get_run_logger().info(
+            "purged raw text of %d utterance(s) and %d recording(s) older than %s",
+            run.summary["raw_texts"],
+            run.summary["recordings"],
+            run.summary["cutoff"],
+        )
+    return {**run.summary, "run_id": run.run_id}

@@ -132,7 +132,7 @@ def assign_topics_for(model: Any, tokens: tuple[str, ...]) -> tuple[TopicWeight,
 @flow(name="refresh-topics", log_prints=True)
 def refresh_topics() -> dict[str, Any]:
     """Refit the topic model on stored calls, keep topic ids across versions, and backfill assignments."""
-    from flows.runs import finish_flow_run, publish_artifacts, start_flow_run
+    from flows.run_records import finish_flow_run, publish_artifacts, start_flow_run
 
     settings = get_settings()
     ensure_database(settings.resolved_database_url)

@@ -4,6 +4,8 @@ The model is a logistic regression on standardised customer features (:data:`FEA
 calibrated with :class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid) so its scores are
 probabilities. Training reports the cross-validated ROC AUC (stratified folds, the whole
 calibrated pipeline refitted per fold) and the features with the largest coefficients.
+:func:`read_churn_labels` reads the outcomes CSV and :func:`train_churn_from_labels` turns labels
+and the labelled customers' calls into a fitted model; storing it is ``models.churn_model``'s job.
 
 Each score is explained by feature contributions: ``coefficient × standardised value`` of a
 logistic regression fitted on all labels, in log-odds units; the features pushing the score up
@@ -21,13 +23,15 @@ import io
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from insights.churn import FACTORS, factor_signals, risk_level
-from insights.records import ChurnReason, ChurnRisk, CustomerSummary, Evidence
+from insights.records import CallFacts, ChurnReason, ChurnRisk, CustomerSummary, Evidence
+from insights.summary import summarise_customer
 from koe.errors import InputError, TrainingError
 from koe.taxonomy import TAG_IDS
 
@@ -245,13 +249,55 @@ def train_churn_model(
     return model, report
 
 
+@dataclass(frozen=True, slots=True)
+class ChurnTraining:
+    """A churn model fitted on known outcomes, with what went into it.
+
+    Attributes:
+        model: The fitted model (``version`` set from its serialised bytes).
+        report: :func:`train_churn_model`'s evaluation report (stored with the model).
+        labels_read: Labelled customers in the outcomes file.
+        unknown_customers: Labelled customers left out because they have no processed calls.
+
+    """
+
+    model: TrainedChurnModel
+    report: dict[str, Any]
+    labels_read: int
+    unknown_customers: int
+
+
+def train_churn_from_labels(
+    labels: Mapping[str, bool], calls: Mapping[str, Sequence[CallFacts]], *, now: datetime
+) -> ChurnTraining:
+    """Fit a churn model on known outcomes (``koe churn train --labels churned.csv``).
+
+    Args:
+        labels: Whether each customer churned (see :func:`read_churn_labels`).
+        calls: The processed calls of (at least) the labelled customers.
+        now: The moment the customers' summaries describe (timezone-aware).
+
+    Returns:
+        The model and its report; labelled customers without processed calls are left out and
+        counted in ``unknown_customers``.
+
+    Raises:
+        TrainingError: for too few labelled customers with calls or a single class.
+
+    """
+    known = [c for c in sorted(labels) if calls.get(c)]
+    features = [customer_features(summarise_customer(c, calls[c], now=now)) for c in known]
+    model, report = train_churn_model(features, [labels[c] for c in known])
+    return ChurnTraining(model, report, len(labels), len(labels) - len(known))
+
+
 def serialise_churn_model(model: TrainedChurnModel) -> bytes:
     """The model as bytes (a pickle; the version is not part of it, it is derived from the bytes)."""
     return pickle.dumps(replace(model, version=""), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def model_version(blob: bytes) -> str:
-    """``churn-<sha256 prefix>``: the same version ``models.trained.save_trained_model`` gives ``blob``."""
+    """``churn-<sha256 prefix>``: the same version ``models.trained_models.save_trained_model`` gives ``blob``."""
     return f"churn-{hashlib.sha256(blob).hexdigest()[:12]}"
 
 

@@ -255,3 +255,5 @@ class CallAnalysis:
     document_tokens: tuple[str, ...] = ()
     pii_count: int = 0
     rules_version: str = ""
+    #: Utterances withheld (［非表示］) because a PII detector failed on them: redaction fails closed.
+    redaction_errors: int = 0

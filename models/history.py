@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from koe.errors import InputError
 from koe.records import CallSource
 from koe.sources import file_sha256
-from models.reads import stored_transcript
+from models.call_detail import stored_transcript
 from models.tables import Call
 
 #: What ``reprocess`` runs again: the analysis of stored transcripts, or transcription too.

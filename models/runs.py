@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from koe import PIPELINE_VERSION
 from koe.errors import NotFoundError
-from models.reads import iso
+from models.json_values import iso
 from models.tables import PipelineRun, utcnow
 
 

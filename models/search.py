@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from koe.errors import InputError
-from models.reads import iso
+from models.json_values import iso
 from models.tables import Call, UtteranceRow
 
 MAX_QUERY_CHARS = 200

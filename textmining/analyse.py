@@ -21,9 +21,10 @@ from koe.records import CallAnalysis, CallMetrics, Transcript, UtteranceAnalysis
 from textmining.categories import CategoryRules, find_categories, load_category_rules
 from textmining.effort import effort_index
 from textmining.normalise import normalise_text, restore_kanji, strip_fillers
-from textmining.pii import redact, strip_placeholders
+from textmining.pii import redact_call, strip_placeholders
 from textmining.rulefile import MinedUtterance
-from textmining.sentiment import LexiconScorer, SentimentScorer, score_label, summarise_sentiment
+from textmining.sentiment import LexiconScorer, SentimentScorer, score_label
+from textmining.sentiment_summary import summarise_sentiment
 from textmining.tags import TagRules, find_tags, hold_tags, load_tag_rules
 from textmining.tokens import content_tokens, load_tagger, tokenize
 from textmining.topic_documents import document_tokens
@@ -135,10 +136,16 @@ def analyse_call(
     mined: list[MinedUtterance] = []
     redacted_texts: list[str] = []
     token_lists: list[tuple[str, ...]] = []
-    pii_count = 0
-    for index, utt in enumerate(transcript.utterances):
-        redaction = redact(normalise_text(utt.text), tagger=tagger)
-        pii_count += redaction.count
+    # The redactor reads the whole call: a question sets the context of its answer, and a number
+    # or name may be split over a speaker's two turns.
+    redactions = redact_call(
+        [normalise_text(u.text) for u in transcript.utterances],
+        [u.speaker for u in transcript.utterances],
+        tagger=tagger,
+    )
+    pii_count = sum(r.count for r in redactions)
+    redaction_errors = sum(r.withheld for r in redactions)
+    for index, (utt, redaction) in enumerate(zip(transcript.utterances, redactions, strict=True)):
         mining = restore_kanji(strip_fillers(redaction.text))
         morphemes = tokenize(mining, tagger=tagger)
         mined.append(
@@ -180,5 +187,6 @@ def analyse_call(
             )
         ),
         pii_count=pii_count,
+        redaction_errors=redaction_errors,
         rules_version=resources.rules_version,
     )

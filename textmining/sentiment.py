@@ -1,61 +1,34 @@
-"""Utterance sentiment in [-1, 1]: a call-centre lexicon scorer, a trainable scorer, per-call summaries.
+"""Utterance sentiment in [-1, 1]: the scorer protocol, the lexicon scorer and the label of a score.
 
 Scorers follow the :class:`SentimentScorer` protocol, so the lexicon scorer, a scikit-learn model
-trained on the user's labels (:func:`train_sentiment`) or a fake in tests are interchangeable.
+trained on the user's labels (:mod:`textmining.sentiment_model`) or a fake in tests are
+interchangeable. The lexicon itself is :mod:`textmining.sentiment_lexicon`; a call's summary of its
+utterance scores is :mod:`textmining.sentiment_summary`.
 
-The lexicon (``lexicon/sentiment_ja.tsv``, Apache-2.0) is matched on UniDic lemmas, so one entry
-covers every politeness level and tense (助かる covers 助かった, 助かりました, 助かります). Words
-about a topic (料金, 請求, 問題) carry no feeling by themselves; only their negation does
-(問題ありません). Agent politeness formulas (申し訳ございません, ご不便をおかけして) are neutral
-phrases that mask the words inside them, so an apologising agent is not scored as a complaint.
+Agent politeness formulas (申し訳ございません, ご不便をおかけして) are neutral phrases that mask
+the words inside them, so an apologising agent is not scored as a complaint.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import fugashi
 
-from koe.errors import InputError, TrainingError
-from koe.records import SentimentLabel, SentimentSummary, Trajectory, Utterance
+from koe.records import SentimentLabel
 from textmining.grammar import NEGATING_LEMMAS
-from textmining.normalise import normalise_text, restore_kanji, strip_fillers
+from textmining.normalise import restore_kanji, strip_fillers
+from textmining.sentiment_lexicon import Lexicon, default_lexicon
 from textmining.tokens import Token, load_tagger, tokenize
 
-__all__ = [
-    "DEFAULT_LEXICON",
-    "LABEL_THRESHOLD",
-    "TRAJECTORY_DELTA",
-    "LexiconScorer",
-    "SentimentScorer",
-    "TrainedSentimentScorer",
-    "TrainingReport",
-    "load_lexicon",
-    "score_label",
-    "summarise_sentiment",
-    "train_sentiment",
-    "train_sentiment_from_file",
-]
+__all__ = ["LABEL_THRESHOLD", "LexiconScorer", "SentimentScorer", "score_label"]
 
-#: The bundled call-centre lexicon.
-DEFAULT_LEXICON = Path(__file__).parent / "lexicon" / "sentiment_ja.tsv"
 #: ``score >= LABEL_THRESHOLD`` is positive, ``score <= -LABEL_THRESHOLD`` negative, else neutral.
 #: 0.15 keeps a single mild word (悪くない, ~+0.24) on its side while a lone ええ or はい stays 0.
 LABEL_THRESHOLD = 0.15
-#: A change of at least this much between the customer's first and last third is a trajectory.
-TRAJECTORY_DELTA = 0.25
-#: Utterances scoring closer to 0 than this say nothing evaluative and are left out of means.
-EVALUATIVE_MIN = 0.05
 
 # Weight of words before a contrastive が/けど/でも when words follow it: the clause after counts more.
 _BEFORE_CONTRAST = 0.5
@@ -86,100 +59,6 @@ class SentimentScorer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    weight: float
-    negated: float
-
-
-@dataclass(frozen=True, slots=True)
-class Lexicon:
-    """A loaded sentiment lexicon (see ``lexicon/sentiment_ja.tsv`` for the format)."""
-
-    lemmas: dict[str, _Entry]
-    phrases: dict[str, float]
-    intensifiers: dict[str, float]
-
-
-def _default_negated(weight: float) -> float:
-    # 悪くない is mildly positive; 良くない is nearly as negative as 悪い.
-    return -0.5 * weight if weight < 0 else -0.8 * weight
-
-
-def load_lexicon(path: Path | None = None, *, use_mlask: bool = True) -> Lexicon:
-    """Load a sentiment lexicon TSV.
-
-    Args:
-        path: A TSV of ``term, match, weight[, negated_weight]``; defaults to the bundled
-            call-centre lexicon.
-        use_mlask: Also load ML-Ask's emotion words (pymlask, BSD-3) as a weak back-off
-            (±0.25) for lemmas the call-centre lexicon does not list. Skipped when pymlask is
-            not installed.
-
-    Returns:
-        The lexicon.
-
-    Raises:
-        InputError: A line of the file is malformed.
-
-    """
-    if path is None:
-        text = DEFAULT_LEXICON.read_text("utf-8")
-        origin = "textmining/lexicon/sentiment_ja.tsv"
-    else:
-        text, origin = path.read_text("utf-8"), str(path)
-    lemmas: dict[str, _Entry] = dict(_mlask_entries()) if use_mlask else {}
-    phrases: dict[str, float] = {}
-    intensifiers: dict[str, float] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = line.split("\t")
-        try:
-            term, kind, weight = cells[0], cells[1], float(cells[2])
-            negated = float(cells[3]) if len(cells) > 3 and cells[3].strip() else _default_negated(weight)
-        except (IndexError, ValueError) as exc:
-            raise InputError(f"{origin}:{number}: expected 'term<TAB>match<TAB>weight[<TAB>negated]'") from exc
-        if kind == "lemma":
-            lemmas[term] = _Entry(weight, negated)
-        elif kind == "surface":
-            phrases[normalise_text(term)] = weight
-        elif kind == "intensifier":
-            intensifiers[normalise_text(term)] = weight
-        else:
-            raise InputError(f"{origin}:{number}: match must be lemma, surface or intensifier, not {kind!r}")
-    return Lexicon(lemmas, phrases, intensifiers)
-
-
-# ML-Ask emotion classes used as back-off; surprise and excitement (驚, 昂) carry no polarity.
-_MLASK_POLARITY = {
-    "yorokobi": 0.25, "suki": 0.25, "yasu": 0.25,
-    "ikari": -0.25, "iya": -0.25, "kowa": -0.25, "aware": -0.25, "haji": -0.25,
-}
-
-
-@lru_cache(maxsize=1)
-def _mlask_entries() -> tuple[tuple[str, _Entry], ...]:
-    try:
-        base = resources.files("mlask").joinpath("emotions")
-    except (ModuleNotFoundError, OSError, TypeError):
-        return ()  # pymlask not installed (or not a regular package): no back-off
-    tagger = load_tagger()
-    entries: dict[str, _Entry] = {}
-    for emotion, weight in _MLASK_POLARITY.items():
-        try:
-            words = base.joinpath(f"{emotion}_uncoded.txt").read_text("utf-8").split()
-        except OSError:
-            continue
-        for word in words:
-            tokens = [t for t in tokenize(normalise_text(word), tagger=tagger) if t.pos != "補助記号"]
-            # Only single-word entries: multi-word idioms would need phrase matching.
-            # Adverbs (きちんと, さっぱり) describe manner more often than feeling in a call.
-            if len(tokens) == 1 and tokens[0].pos in ("名詞", "動詞", "形容詞", "形状詞"):
-                entries.setdefault(tokens[0].lemma, _Entry(weight, _default_negated(weight)))
-    return tuple(entries.items())
-
-
-@dataclass(frozen=True, slots=True)
 class _Hit:
     start: int
     end: int
@@ -204,7 +83,7 @@ class LexiconScorer:
             tagger: A fugashi Tagger; defaults to :func:`~textmining.tokens.load_tagger`.
 
         """
-        self.lexicon = lexicon or _default_lexicon()
+        self.lexicon = lexicon or default_lexicon()
         self._tagger = tagger
 
     def score(self, texts: Sequence[str]) -> list[float]:
@@ -305,11 +184,6 @@ class LexiconScorer:
         return out
 
 
-@lru_cache(maxsize=1)
-def _default_lexicon() -> Lexicon:
-    return load_lexicon()
-
-
 def _find_all(text: str, term: str) -> list[int]:
     starts, start = [], text.find(term)
     while start >= 0:
@@ -390,268 +264,3 @@ def score_label(score: float) -> SentimentLabel:
         return "negative"
     return "neutral"
 
-
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _speaker_mean(scores: Sequence[float], spoke: bool) -> float | None:
-    evaluative = [s for s in scores if abs(s) >= EVALUATIVE_MIN]
-    if evaluative:
-        return _mean(evaluative)
-    return 0.0 if spoke else None
-
-
-def summarise_sentiment(utterances: Sequence[Utterance], scores: Sequence[float]) -> SentimentSummary:
-    """Summarise one call's utterance scores per speaker and as the customer's trajectory.
-
-    Means are over *evaluative* utterances (``|score| >= 0.05``), so a call full of はい and
-    ええ does not dilute a complaint to zero; a speaker who spoke but said nothing evaluative
-    gets 0.0, one who never spoke ``None``. The customer's evaluative utterances, ordered by
-    ``start_s``, are split in thirds (at least one each): ``customer_start`` is the mean of the
-    first third, ``customer_end`` of the last. Trajectory: ``end - start >= 0.25`` improving,
-    ``<= -0.25`` worsening, otherwise by the customer mean: ``>= 0.15`` positive, ``<= -0.15``
-    negative, else neutral. Mono calls (no ``customer`` utterances) are neutral.
-
-    Args:
-        utterances: The call's utterances.
-        scores: One score in [-1, 1] per utterance, in the same order.
-
-    Returns:
-        The summary.
-
-    Raises:
-        InputError: ``scores`` and ``utterances`` differ in length.
-
-    """
-    if len(scores) != len(utterances):
-        raise InputError(
-            f"sentiment summary: got {len(scores)} scores for {len(utterances)} utterances; score every utterance"
-        )
-    by_speaker: dict[str, list[tuple[float, float]]] = {"agent": [], "customer": []}
-    for utterance, score in zip(utterances, scores, strict=True):
-        if utterance.speaker in by_speaker and utterance.text.strip():
-            by_speaker[utterance.speaker].append((utterance.start_s, score))
-    customer = sorted(by_speaker["customer"])
-    agent_scores = [s for _, s in by_speaker["agent"]]
-    customer_mean = _speaker_mean([s for _, s in customer], bool(customer))
-    agent_mean = _speaker_mean(agent_scores, bool(agent_scores))
-    evaluative = [s for _, s in customer if abs(s) >= EVALUATIVE_MIN]
-    start = end = None
-    if evaluative:
-        third = max(1, len(evaluative) // 3)
-        start, end = _mean(evaluative[:third]), _mean(evaluative[-third:])
-    elif customer:
-        start = end = 0.0
-    return SentimentSummary(
-        customer_mean=customer_mean,
-        agent_mean=agent_mean,
-        customer_start=start,
-        customer_end=end,
-        trajectory=_trajectory(customer_mean, start, end),
-    )
-
-
-def _trajectory(mean: float | None, start: float | None, end: float | None) -> Trajectory:
-    if mean is None or start is None or end is None:
-        return "neutral"
-    if end - start >= TRAJECTORY_DELTA:
-        return "improving"
-    if end - start <= -TRAJECTORY_DELTA:
-        return "worsening"
-    return score_label(mean)
-
-
-# --- trained scorer ----------------------------------------------------------------------------
-
-_LABEL_ALIASES: dict[str, SentimentLabel] = {
-    "positive": "positive", "pos": "positive", "p": "positive", "1": "positive", "+1": "positive",
-    "ポジティブ": "positive", "正": "positive",
-    "negative": "negative", "neg": "negative", "n": "negative", "-1": "negative",
-    "ネガティブ": "negative", "負": "negative",
-    "neutral": "neutral", "neu": "neutral", "0": "neutral", "ニュートラル": "neutral", "中立": "neutral",
-}
-#: Fewest labelled texts :func:`train_sentiment` accepts, and fewest per class.
-MIN_TRAINING_TEXTS = 20
-MIN_PER_CLASS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingReport:
-    """How a trained sentiment scorer was fitted and how well it did.
-
-    Attributes:
-        n_texts: Labelled texts used.
-        class_counts: Texts per label.
-        folds: Cross-validation folds actually used (at most the smallest class count).
-        cv_accuracy: Mean accuracy over the folds, 0-1.
-        cv_accuracy_std: Standard deviation of the fold accuracies.
-
-    """
-
-    n_texts: int
-    class_counts: dict[str, int]
-    folds: int
-    cv_accuracy: float
-    cv_accuracy_std: float
-
-
-class TrainedSentimentScorer:
-    """A scikit-learn classifier (char n-gram TF-IDF + logistic regression) used as a scorer.
-
-    Japanese has no spaces, so features are character 1-3-grams of the normalised text. The
-    score is ``P(positive) - P(negative)``, in [-1, 1].
-    """
-
-    def __init__(self, pipeline: object) -> None:
-        """Wrap a fitted scikit-learn pipeline whose classes are sentiment labels."""
-        self.pipeline = pipeline
-
-    def score(self, texts: Sequence[str]) -> list[float]:
-        """Score each text as P(positive) - P(negative), in [-1, 1]."""
-        if not texts:
-            return []
-        proba = self.pipeline.predict_proba(list(texts))  # type: ignore[attr-defined]
-        classes = list(self.pipeline.classes_)  # type: ignore[attr-defined]
-        pos = classes.index("positive") if "positive" in classes else None
-        neg = classes.index("negative") if "negative" in classes else None
-        return [
-            float((row[pos] if pos is not None else 0.0) - (row[neg] if neg is not None else 0.0))
-            for row in proba
-        ]
-
-    def to_bytes(self) -> bytes:
-        """Serialise with pickle (only load bytes you wrote yourself: pickle runs code)."""
-        return pickle.dumps(self.pipeline, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def save(self, path: Path) -> None:
-        """Write the model to ``path`` (pickle; a trusted local file)."""
-        path.write_bytes(self.to_bytes())
-
-    @classmethod
-    def load(cls, source: Path | bytes) -> TrainedSentimentScorer:
-        """Load a model written by :meth:`save` or :meth:`to_bytes`.
-
-        Args:
-            source: A file path or the bytes themselves; must come from a trusted source.
-
-        Returns:
-            The scorer.
-
-        Raises:
-            InputError: The file is missing or not a koe sentiment model.
-
-        """
-        origin = str(source) if isinstance(source, Path) else "<bytes>"
-        try:
-            data = source.read_bytes() if isinstance(source, Path) else source
-            pipeline = pickle.loads(data)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            raise InputError(f"{origin}: cannot load sentiment model ({exc}); retrain with koe sentiment train") from exc
-        if not hasattr(pipeline, "predict_proba"):
-            raise InputError(f"{origin}: not a sentiment model; retrain with koe sentiment train")
-        return cls(pipeline)
-
-
-def _canonical_label(label: object, where: str) -> SentimentLabel:
-    key = str(label).strip().lower()
-    if key not in _LABEL_ALIASES:
-        raise TrainingError(f"{where}: unknown label {label!r}; use positive, negative or neutral")
-    return _LABEL_ALIASES[key]
-
-
-def train_sentiment(
-    texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, random_state: int = 0
-) -> tuple[TrainedSentimentScorer, TrainingReport]:
-    """Fit a sentiment classifier on labelled utterances and cross-validate it.
-
-    Args:
-        texts: Utterance texts.
-        labels: ``positive``, ``negative`` or ``neutral`` per text (aliases: pos/neg/neu,
-            1/-1/0, ポジティブ/ネガティブ/中立).
-        folds: Stratified cross-validation folds (capped by the smallest class count).
-        random_state: Seed of the fold shuffling.
-
-    Returns:
-        The scorer fitted on all texts, and the report with cross-validated accuracy.
-
-    Raises:
-        TrainingError: Fewer than 20 texts, fewer than 2 labels, fewer than 2 texts in a
-            class, lengths differ, or an unknown label.
-
-    """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-
-    if len(texts) != len(labels):
-        raise TrainingError(f"got {len(texts)} texts but {len(labels)} labels; give one label per text")
-    canonical = [_canonical_label(label, f"label {i + 1}") for i, label in enumerate(labels)]
-    counts: dict[str, int] = {label: canonical.count(label) for label in sorted(set(canonical))}
-    if len(texts) < MIN_TRAINING_TEXTS:
-        raise TrainingError(
-            f"only {len(texts)} labelled texts; label at least {MIN_TRAINING_TEXTS} utterances to train"
-        )
-    if len(counts) < 2 or min(counts.values()) < MIN_PER_CLASS:
-        raise TrainingError(
-            f"labels per class {counts}: need at least 2 classes with {MIN_PER_CLASS}+ texts each"
-        )
-    pipeline = make_pipeline(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), preprocessor=normalise_text, sublinear_tf=True),
-        LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0),
-    )
-    n_folds = max(2, min(folds, min(counts.values())))
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    accuracies = cross_val_score(pipeline, list(texts), canonical, cv=splitter, scoring="accuracy")
-    pipeline.fit(list(texts), canonical)
-    report = TrainingReport(
-        n_texts=len(texts),
-        class_counts=counts,
-        folds=n_folds,
-        cv_accuracy=float(accuracies.mean()),
-        cv_accuracy_std=float(accuracies.std()),
-    )
-    return TrainedSentimentScorer(pipeline), report
-
-
-def train_sentiment_from_file(path: Path) -> tuple[TrainedSentimentScorer, TrainingReport]:
-    """Train from a CSV (header ``text,label``) or JSONL (``{"text": ..., "label": ...}``) file.
-
-    Args:
-        path: The labelled file; ``.jsonl``/``.json`` is read as JSON lines, anything else as CSV.
-
-    Returns:
-        The scorer and its report, as :func:`train_sentiment`.
-
-    Raises:
-        InputError: The file is missing or a row lacks ``text`` or ``label``.
-        TrainingError: The labels cannot train a model.
-
-    """
-    try:
-        raw = path.read_text("utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read labelled texts ({exc})") from exc
-    texts: list[str] = []
-    labels: list[str] = []
-    if path.suffix.lower() in (".jsonl", ".json"):
-        for number, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                texts.append(str(row["text"]))
-                labels.append(str(row["label"]))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise InputError(f'{path}:{number}: expected {{"text": ..., "label": ...}}') from exc
-    else:
-        reader = csv.DictReader(io.StringIO(raw))
-        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise InputError(f"{path}: expected a CSV header with columns text,label")
-        for number, row in enumerate(reader, start=2):
-            if not row.get("text") or not row.get("label"):
-                raise InputError(f"{path}:{number}: empty text or label")
-            texts.append(row["text"])
-            labels.append(row["label"])
-    return train_sentiment(texts, labels)

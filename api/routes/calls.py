@@ -15,8 +15,9 @@ from api.deps import DB, State, raw_text_allowed, require
 from api.routes import NOT_FOUND, REFUSALS
 from api.schemas import CallDetail, CallPage, SearchResults
 from koe.errors import NotFoundError
-from models.reads import call_detail
-from models.reports import RecordingLocation, list_calls, recording_location
+from models.call_detail import call_detail
+from models.call_list import list_calls
+from models.recordings import RecordingLocation, recording_location
 from models.search import search_utterances
 
 router = APIRouter(tags=["calls"], responses=REFUSALS)

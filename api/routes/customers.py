@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Permission, Principal
 from api.deps import DB, State, ranking_key, require
+from api.presenters import customer_brief, customer_detail, list_customers
 from api.routes import NOT_FOUND, REFUSALS
 from api.schemas import CustomerBrief, CustomerDetail, CustomerPage
-from models.summaries import customer_brief, customer_detail, list_customers
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=REFUSALS)
 CustomerReader = Annotated[Principal, Depends(require(Permission.CUSTOMERS))]

@@ -11,7 +11,8 @@ from api.auth import Permission, Principal
 from api.deps import DB, State, require
 from api.routes import REFUSALS
 from api.schemas import AgentReport, TopicReport
-from models.reports import agent_report, topic_report
+from models.agent_report import agent_report
+from models.topic_report import topic_report
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=REFUSALS)
 ReportReader = Annotated[Principal, Depends(require(Permission.REPORTS))]

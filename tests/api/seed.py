@@ -27,10 +27,10 @@ from koe.records import (
     UtteranceAnalysis,
 )
 from models.calls import claim_call, store_results
+from models.customers import refresh_summaries
 from models.db import transaction
 from models.keys import create_key
 from models.runs import start_run
-from models.summaries import refresh_summaries
 from models.topics import TopicDraft, save_topic_model
 
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)

@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.stages import load_analysis_resources
+from flows.pipeline_steps import load_analysis_resources
 from koe.settings import get_settings
-from textmining.sentiment import LexiconScorer, TrainedSentimentScorer
+from textmining.sentiment import LexiconScorer
+from textmining.sentiment_model import TrainedSentimentScorer
 
 POSITIVE = ["本当に助かりました", "ありがとうございます、安心しました", "丁寧に説明してもらえてよかったです", "すぐ直りました、感謝します"]
 NEGATIVE = ["何度電話してもつながらない", "もう最悪です", "全然直らないんですけど", "納得できません"]

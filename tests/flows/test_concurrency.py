@@ -22,11 +22,13 @@ from tests.flows.conftest import db_counts, write_transcripts
 pytestmark = pytest.mark.usefixtures("harness")
 REPO = Path(__file__).resolve().parents[2]
 
-# Waits for the start signal after the imports, so both runs reach the database together.
+# Says it is ready once imported, then waits for the start signal, so both runs reach the database
+# together however long each takes to start.
 RUN_FLOW = """
 import json, sys, time
 from pathlib import Path
 from flows.process import process_calls
+Path(sys.argv[3]).touch()
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.01)
@@ -34,9 +36,9 @@ print("KOE-SUMMARY " + json.dumps(process_calls(sys.argv[1])), flush=True)
 """
 
 
-def start_run(inbox: Path, go: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+def start_run(inbox: Path, go: Path, env: dict[str, str], *, ready: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", RUN_FLOW, str(inbox), str(go)],
+        [sys.executable, "-c", RUN_FLOW, str(inbox), str(go), str(ready)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -72,8 +74,14 @@ def test_two_concurrent_runs_process_every_call_once(koe_env: str, run_env: dict
     write_transcripts(inbox / "a.jsonl", calls // 2)
     write_transcripts(inbox / "b.jsonl", calls // 2, start=calls // 2)
     go = tmp_path / "go"
-    runs = [start_run(inbox, go, run_env) for _ in range(2)]
-    time.sleep(0.5)
+    ready = [tmp_path / f"ready-{i}" for i in range(2)]
+    runs = [start_run(inbox, go, run_env, ready=r) for r in ready]
+    deadline = time.monotonic() + 300  # start-up only takes this long on a very busy machine
+    while not all(r.exists() for r in ready):
+        exited = [run for run in runs if run.poll() is not None]
+        assert not exited, [run.communicate()[1][-3000:] for run in exited]
+        assert time.monotonic() < deadline, "the runs were not ready in 300 s"
+        time.sleep(0.05)
     go.touch()
     first, second = (summary_of(run) for run in runs)
 
@@ -96,7 +104,7 @@ def test_run_killed_mid_call_then_rerun_loses_and_duplicates_nothing(
     write_transcripts(inbox / "calls.jsonl", calls)
     go = tmp_path / "go"
     go.touch()
-    victim = start_run(inbox, go, run_env)
+    victim = start_run(inbox, go, run_env, ready=tmp_path / "ready")
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and victim.poll() is None:
         counts = db_counts(koe_env)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from koe.settings import get_settings
+from models.call_detail import call_detail
 from models.db import transaction
-from models.reads import call_detail
 from tests.flows.conftest import db_counts, write_transcripts
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("harness")]

@@ -13,6 +13,7 @@ from insights.train import (
     model_churn_risk,
     read_churn_labels,
     serialise_churn_model,
+    train_churn_from_labels,
     train_churn_model,
 )
 from koe.errors import InputError, TrainingError
@@ -65,6 +66,19 @@ def test_trained_model_separates_churners_and_explains(call) -> None:
     mean_churn = scores[[i for i, y in enumerate(labels) if y]].mean()
     mean_stay = scores[[i for i, y in enumerate(labels) if not y]].mean()
     assert mean_churn > mean_stay + 0.3
+
+
+def test_train_from_labels_leaves_out_customers_without_calls(call) -> None:
+    rng = random.Random(5)
+    now = call("now", 0).started_at
+    labels = {f"C{i}": i % 3 == 0 for i in range(30)}
+    calls = {c: _history(call, rng, churned) for c, churned in labels.items()}
+    labels |= {"stranger": True, "silent": False}
+    calls["silent"] = []
+    training = train_churn_from_labels(labels, calls, now=now)
+    assert (training.labels_read, training.unknown_customers) == (32, 2)
+    assert training.report["customers"] == 30 and training.report["churned"] == 10
+    assert training.report["version"] == training.model.version
 
 
 def test_serialise_round_trip_keeps_scores_and_version(call) -> None:

@@ -17,9 +17,9 @@ from koe.records import (
     Utterance,
     UtteranceAnalysis,
 )
+from models.call_detail import call_detail, stored_transcript
 from models.calls import claim_call, record_failure, record_input_problem, store_results
 from models.db import transaction
-from models.reads import call_detail, stored_transcript
 from models.tables import Call, TagRow, UtteranceRow
 
 TRANSCRIPT = Transcript(

@@ -37,7 +37,11 @@ def test_analyse_call(resources) -> None:  # type: ignore[no-untyped-def]
     result = analyse_call(CALL, None, resources=resources)
     assert [u.index for u in result.utterances] == [0, 1, 2, 3, 4]
     assert result.utterances[2].redacted_text == "電話番号は［電話番号］です"
-    assert result.pii_count == 3
+    # The agent's own name in the greeting is an employee's, not PII (issue 16); the caller's is.
+    assert result.utterances[0].redacted_text == "お電話ありがとうございます。さくらネットの佐藤と申します"
+    assert result.utterances[1].redacted_text.startswith("［氏名］と申します")
+    assert result.pii_count == 2
+    assert result.redaction_errors == 0
     assert {h.tag for h in result.tags} == {"repeat_contact", "churn_intent", "anger", "unresolved"}
     assert "解約" in {c.category for c in result.categories}
     factors = dict(result.effort.components)
@@ -47,7 +51,7 @@ def test_analyse_call(resources) -> None:  # type: ignore[no-untyped-def]
     assert len(result.rules_version) == 12
     assert result.utterances[3].sentiment_label == "negative"
     for text in [h.evidence for h in result.tags] + [u.redacted_text for u in result.utterances]:
-        assert "山田" not in text and "佐藤" not in text and "5678" not in text
+        assert "山田" not in text and "5678" not in text
     assert "山田" not in result.document_tokens
     # placeholders say that something was redacted, not what the call is about
     assert not {"氏名", "電話番号", "番号"} & set(result.document_tokens)

@@ -6,16 +6,10 @@ import pytest
 
 from koe.errors import InputError, TrainingError
 from koe.records import Utterance
-from textmining.sentiment import (
-    LexiconScorer,
-    SentimentScorer,
-    TrainedSentimentScorer,
-    load_lexicon,
-    score_label,
-    summarise_sentiment,
-    train_sentiment,
-    train_sentiment_from_file,
-)
+from textmining.sentiment import LexiconScorer, SentimentScorer, score_label
+from textmining.sentiment_lexicon import load_lexicon
+from textmining.sentiment_model import TrainedSentimentScorer, train_sentiment, train_sentiment_from_file
+from textmining.sentiment_summary import summarise_sentiment
 
 
 @pytest.fixture(scope="module")

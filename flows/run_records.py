@@ -1,7 +1,14 @@
-"""Recording flow runs in koe's database and publishing Prefect artifacts."""
+"""koe's record of each flow run (started, finished with its counts or its error), and Prefect artifacts.
+
+A flow records its run with :func:`recorded_run` around its work, or with :func:`start_flow_run`
+and :func:`finish_flow_run` where it records a run differently.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -43,6 +50,39 @@ def finish_flow_run(run_id: int, summary: dict[str, Any], *, error: str | None =
     with_retries(write)
 
 
+@dataclass(slots=True)
+class RecordedRun:
+    """A flow run being recorded: its id in koe's database, and the summary to record at its end."""
+
+    run_id: int
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_run(flow: str, parameters: dict[str, Any], run_id: int | None = None) -> Iterator[RecordedRun]:
+    """Record ``flow``'s run around the block: started on entry, finished with ``run.summary`` at its end.
+
+    An exception from the block (even ``KeyboardInterrupt``) is recorded as the run's error and
+    raised on, so no run is left ``running`` by a flow that stopped.
+
+    Args:
+        flow: The flow's name as runs are listed (``process_calls``).
+        parameters: The flow's parameters, as recorded with the run.
+        run_id: A run the API recorded when it was asked for, taken over instead of a new one.
+
+    Yields:
+        The run: its ``run_id``, and the ``summary`` the block sets for its end.
+
+    """
+    run = RecordedRun(start_flow_run(flow, parameters, run_id))
+    try:
+        yield run
+    except BaseException as exc:
+        finish_flow_run(run.run_id, {}, error=f"{type(exc).__name__}: {exc}")
+        raise
+    finish_flow_run(run.run_id, run.summary)
+
+
 def publish_artifacts(settings: Settings) -> None:
     """Publish the topic report (markdown) and the highest-risk customers (table) as artifacts.
 
@@ -51,7 +91,8 @@ def publish_artifacts(settings: Settings) -> None:
     """
     if FlowRunContext.get() is None:
         return
-    from models.reports import risk_table, topic_report_markdown
+    from models.customers import risk_table
+    from models.topic_report import topic_report_markdown
 
     url = settings.resolved_database_url
     with transaction(url) as session:

@@ -1,4 +1,4 @@
-"""Reading calls back: the JSON shapes the API and the CLI's ``--json`` share, and stored transcripts.
+"""One call read back: its detail in the shape the API and the CLI's ``--json`` share, and its transcript.
 
 One source of truth: ``GET /calls/{id}`` and ``koe calls show ID --json`` both return
 :func:`call_detail`. Text is always the redacted form unless ``raw_text`` is asked for (the caller
@@ -7,7 +7,6 @@ checks the role and the setting).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -15,16 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from koe.errors import NotFoundError
 from koe.records import Transcript, Utterance
+from models.json_values import iso, round_or_none
 from models.tables import Call, CallTopicRow, TopicRow
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 text of a datetime (``None`` stays ``None``)."""
-    return value.isoformat() if value is not None else None
-
-
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def load_call(session: Session, call_id: str) -> Call:
@@ -65,7 +56,7 @@ def call_detail(session: Session, call_id: str, *, raw_text: bool = False) -> di
         "customer_id": row.customer_id,
         "agent_id": row.agent_id,
         "started_at": iso(row.started_at),
-        "duration_s": _round(row.duration_s),
+        "duration_s": round_or_none(row.duration_s),
         "status": row.status,
         "error": row.error,
         "language": row.language,
@@ -83,32 +74,32 @@ def call_detail(session: Session, call_id: str, *, raw_text: bool = False) -> di
                 "text": (u.text if raw_text and u.text is not None else u.redacted_text),
                 "sentiment": round(u.sentiment, 3),
                 "sentiment_label": u.sentiment_label,
-                "confidence": _round(u.confidence),
+                "confidence": round_or_none(u.confidence),
             }
             for u in row.utterances
         ],
         "metrics": None
         if metrics is None
         else {
-            "duration_s": _round(metrics.duration_s),
+            "duration_s": round_or_none(metrics.duration_s),
             "talk_s": {
-                "agent": _round(metrics.talk_s_agent),
-                "customer": _round(metrics.talk_s_customer),
-                "unknown": _round(metrics.talk_s_unknown),
+                "agent": round_or_none(metrics.talk_s_agent),
+                "customer": round_or_none(metrics.talk_s_customer),
+                "unknown": round_or_none(metrics.talk_s_unknown),
             },
-            "talk_ratio_agent": _round(metrics.talk_ratio_agent),
+            "talk_ratio_agent": round_or_none(metrics.talk_ratio_agent),
             "silence_count": metrics.silence_count,
-            "silence_s": _round(metrics.silence_s),
-            "longest_silence_s": _round(metrics.longest_silence_s),
-            "silence_ratio": _round(metrics.silence_ratio),
+            "silence_s": round_or_none(metrics.silence_s),
+            "longest_silence_s": round_or_none(metrics.longest_silence_s),
+            "silence_ratio": round_or_none(metrics.silence_ratio),
             "overtalk_count": metrics.overtalk_count,
-            "overtalk_s": _round(metrics.overtalk_s),
+            "overtalk_s": round_or_none(metrics.overtalk_s),
             "hold_count": metrics.hold_count,
-            "hold_s": _round(metrics.hold_s),
+            "hold_s": round_or_none(metrics.hold_s),
             "turn_count": metrics.turn_count,
             "speaking_rate": {
-                "agent": _round(metrics.speaking_rate_agent, 2),
-                "customer": _round(metrics.speaking_rate_customer, 2),
+                "agent": round_or_none(metrics.speaking_rate_agent, 2),
+                "customer": round_or_none(metrics.speaking_rate_customer, 2),
             },
             "intervals": metrics.intervals,
         },
@@ -124,20 +115,20 @@ def call_detail(session: Session, call_id: str, *, raw_text: bool = False) -> di
             for c in sorted(row.categories, key=lambda c: (c.start_s, c.category))
         ],
         "sentiment": {
-            "customer_mean": _round(row.customer_sentiment),
-            "agent_mean": _round(row.agent_sentiment),
-            "customer_start": _round(row.customer_sentiment_start),
-            "customer_end": _round(row.customer_sentiment_end),
+            "customer_mean": round_or_none(row.customer_sentiment),
+            "agent_mean": round_or_none(row.agent_sentiment),
+            "customer_start": round_or_none(row.customer_sentiment_start),
+            "customer_end": round_or_none(row.customer_sentiment_end),
             "trajectory": row.trajectory,
         },
         "tags": [
             {"tag": t.tag, "utterance_index": t.utterance_index, "start_s": t.start_s, "evidence": t.evidence, "rule": t.rule}
             for t in sorted(row.tags, key=lambda t: (t.start_s, t.tag))
         ],
-        "effort_index": _round(row.effort_index, 1),
+        "effort_index": round_or_none(row.effort_index, 1),
         "effort": {
-            "do": _round(row.do_effort, 1),
-            "feel": _round(row.feel_effort, 1),
+            "do": round_or_none(row.do_effort, 1),
+            "feel": round_or_none(row.feel_effort, 1),
             "components": row.effort_components,
         },
     }

@@ -1,4 +1,4 @@
-"""flows.stages.transcribe_source: what the transcription step hands on to storage."""
+"""flows.pipeline_steps.transcribe_source: what the transcription step hands on to storage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import transcribe.engine
 import transcribe.model
-from flows.stages import transcribe_source
+from flows.pipeline_steps import transcribe_source
 from koe.records import CallSource, Transcript, Utterance
 from koe.settings import load_settings
 

@@ -8,7 +8,8 @@ whether it arrives from a folder or from a bucket.
 
 A file modified less than ``settle_s`` seconds ago, whose size changes while it is copied, or that
 cannot be opened is *deferred*: left out of this run, reported with its reason, and picked up by the
-next run (the deployment runs every 15 minutes).
+next run (the deployment runs every 15 minutes); :func:`hold_back_deferred` leaves the calls that
+come from a deferred file out of the run's discovery.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from koe.errors import InputError
+from koe.sources import Discovery
 
 COPY_CHUNK_BYTES = 1 << 20
 
@@ -95,6 +97,30 @@ def check_local(path: Path, *, settle_s: float) -> list[Deferred]:
         if reason:
             deferred.append(Deferred(item.name, reason))
     return deferred
+
+
+def _origin_file(origin: str) -> str:
+    """The file name an origin points at: ``a.jsonl:3`` -> ``a.jsonl``, ``x.wav (manifest.csv:2)`` -> ``x.wav``."""
+    return origin.split(" (", 1)[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def hold_back_deferred(found: Discovery, staged: StagedInput, manifest: str | None) -> None:
+    """Drop from ``found`` every call that comes from a deferred file (they wait for the next run).
+
+    A deferred manifest defers the whole folder: without it the calls would lose their customers.
+    """
+    names = staged.deferred_names
+    if not names:
+        return
+    manifest_names = {"manifest.csv", "manifest.jsonl"} | ({Path(manifest).name} if manifest else set())
+    everything = bool(names & manifest_names) or (staged.path.is_file() and staged.path.name in names)
+
+    def held(audio: Path | None, origin: str) -> bool:
+        return everything or (audio.name if audio is not None else _origin_file(origin)) in names
+
+    kept = [s for s in found.sources if not held(s.audio_path, s.origin)]
+    kept_problems = [p for p in found.problems if not held(None, p.origin)]
+    found.sources, found.problems = kept, kept_problems
 
 
 def staging_dir(data_dir: Path, url: str, protocol: str) -> Path:

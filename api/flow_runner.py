@@ -24,7 +24,7 @@ from models.db import transaction, with_retries
 from models.runs import fail_run_if_running, start_run
 
 FlowName = Literal["process_calls", "reprocess"]
-logger = logging.getLogger("koe.api.pipeline")
+logger = logging.getLogger("koe.api.flow_runner")
 
 
 def _process_calls_parameters(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""The stages as the flows call them: one place where settings become stage options.
+"""The pipeline's steps for one call, as the flows run them: transcribe, measure, analyse.
+
+The one place where settings become stage options: :func:`run_stages` turns a ``CallSource`` into a
+:class:`CallResult` ready to be stored.
 
 Heavy resources (the Whisper model, the text-mining tagger and rules) are loaded once per process by
 the stages' ``load_*`` functions and never travel through task parameters or results.
@@ -74,9 +77,9 @@ def measure(transcript: Transcript) -> CallMetrics:
 @lru_cache(maxsize=4)
 def _text_mining(options: Any, scorer_version: str | None, url: str) -> Any:
     from models.db import transaction
-    from models.trained import load_trained_model
+    from models.trained_models import load_trained_model
     from textmining.analyse import load_text_mining
-    from textmining.sentiment import TrainedSentimentScorer
+    from textmining.sentiment_model import TrainedSentimentScorer
 
     scorer = None
     if scorer_version is not None:
@@ -94,7 +97,7 @@ def load_analysis_resources(settings: Settings) -> Any:
     as it is stored; the check is one cheap query.
     """
     from models.db import transaction
-    from models.trained import current_model_version
+    from models.trained_models import current_model_version
     from textmining.analyse import TextMiningOptions
 
     url = settings.resolved_database_url

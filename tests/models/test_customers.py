@@ -10,20 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select
 
+from api.presenters import customer_brief, customer_detail, export_customers, list_customers
 from flows.customers import refresh_customers
 from insights.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from koe.errors import InputError, NotFoundError, TrainingError
 from koe.settings import load_settings
+from models.call_facts import load_call_facts
+from models.churn_model import train_churn_from_csv
+from models.customers import refresh_summaries
 from models.db import load_engine, transaction
-from models.summaries import (
-    customer_brief,
-    customer_detail,
-    export_customers,
-    list_customers,
-    load_call_facts,
-    refresh_summaries,
-    train_churn_from_csv,
-)
 from models.tables import (
     Call,
     CallTopicRow,

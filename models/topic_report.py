@@ -1,0 +1,170 @@
+"""The topic report of ``GET /reports/topics``, and its Markdown for the flows' Prefect artifact.
+
+Aggregates run as ``GROUP BY`` in the database over indexed columns (``calls.started_at``,
+``call_topics`` and ``tags`` by call); the API caches the report. Quotes are redacted.
+
+Definitions:
+
+- *volume*: calls assigned to the topic (a call may belong to several topics, weight >= 0.1);
+- *share*: the topic's summed weight over all calls with a topic, so shares add up to 1;
+- *effort rate*: share of the topic's calls carrying at least one effort tag (:data:`koe.taxonomy.DO_TAGS`);
+  the mean effort index (0-100) is reported next to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from koe.errors import InputError
+from koe.taxonomy import DO_TAGS
+from models.call_filters import done_calls_between
+from models.json_values import iso, round_or_none
+from models.tables import Call, CallTopicRow, TagRow, TopicRow
+
+Granularity = Literal["day", "week", "month"]
+
+TOP_TAGS_PER_TOPIC = 5
+
+
+def _period(session: Session, granularity: Granularity) -> ColumnElement[str]:
+    """SQL text ``YYYY-MM-DD`` of the first day of the period (weeks start on Monday)."""
+    column = Call.started_at
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.date_trunc(granularity, column), "YYYY-MM-DD")
+    if granularity == "day":
+        return func.date(column)
+    if granularity == "week":
+        # SQLite: 'weekday 0' moves to the next Sunday (or stays), -6 days lands on that week's Monday.
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
+
+def topic_report(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    granularity: Granularity = "week",
+) -> dict[str, Any]:
+    """Per topic: volume, share, trend per period, sentiment, effort, top tags and quotes.
+
+    Args:
+        session: Open session.
+        since: Calls that started at or after this instant (default: all history).
+        until: Calls that started before this instant.
+        granularity: Length of a trend period: ``day``, ``week`` (Monday first) or ``month``.
+
+    Returns:
+        ``{since, until, granularity, total_calls, calls_with_topic, periods, topics:[...]}``; topics
+        sorted by volume, largest first. Sentiment is the mean customer score in [-1, 1], effort the
+        mean effort index 0-100 and ``effort_rate`` the share (0-1) of calls with an effort tag.
+
+    """
+    if granularity not in ("day", "week", "month"):
+        raise InputError("granularity: must be day, week or month")
+    where = done_calls_between(since, until)
+    total = session.scalar(select(func.count()).select_from(Call).where(*where)) or 0
+    joined = select().select_from(CallTopicRow).join(Call, Call.id == CallTopicRow.call_pk).where(*where)
+    stats = session.execute(
+        joined.add_columns(
+            CallTopicRow.topic_id,
+            func.count(),
+            func.sum(CallTopicRow.weight),
+            func.avg(Call.customer_sentiment),
+            func.avg(Call.effort_index),
+        ).group_by(CallTopicRow.topic_id)
+    ).all()
+    with_topic = session.scalar(
+        select(func.count(func.distinct(CallTopicRow.call_pk))).join(Call, Call.id == CallTopicRow.call_pk).where(*where)
+    ) or 0
+    period = _period(session, granularity).label("period")
+    trend: dict[int, dict[str, int]] = {}
+    for topic_id, bucket, count in session.execute(
+        joined.add_columns(CallTopicRow.topic_id, period, func.count()).group_by(CallTopicRow.topic_id, literal_column("period"))
+    ):
+        trend.setdefault(topic_id, {})[str(bucket)] = int(count)
+    tagged = select().select_from(CallTopicRow).join(Call, Call.id == CallTopicRow.call_pk)
+    tagged = tagged.join(TagRow, TagRow.call_pk == CallTopicRow.call_pk).where(*where)
+    effort_calls = dict(
+        session.execute(
+            tagged.add_columns(CallTopicRow.topic_id, func.count(func.distinct(CallTopicRow.call_pk)))
+            .where(TagRow.tag.in_(DO_TAGS))
+            .group_by(CallTopicRow.topic_id)
+        )
+        .tuples()
+        .all()
+    )
+    top_tags: dict[int, list[dict[str, Any]]] = {}
+    for topic_id, tag, count in session.execute(
+        tagged.add_columns(CallTopicRow.topic_id, TagRow.tag, func.count(func.distinct(TagRow.call_pk))).group_by(
+            CallTopicRow.topic_id, TagRow.tag
+        )
+    ):
+        top_tags.setdefault(topic_id, []).append({"tag": tag, "calls": int(count)})
+    topics = {row.id: row for row in session.scalars(select(TopicRow))}
+    weight_total = sum(float(row[2] or 0) for row in stats) or 1.0
+    periods = sorted({bucket for buckets in trend.values() for bucket in buckets})
+    items = []
+    for topic_id, volume, weight, sentiment, effort in stats:
+        topic = topics.get(topic_id)
+        items.append(
+            {
+                "topic_id": topic_id,
+                "label": topic.label if topic else f"topic {topic_id}",
+                "top_terms": list(topic.top_terms)[:8] if topic else [],
+                "volume": int(volume),
+                "share": round(float(weight or 0) / weight_total, 4),
+                "trend": [{"period": p, "calls": trend.get(topic_id, {}).get(p, 0)} for p in periods],
+                "customer_sentiment": round_or_none(sentiment),
+                "effort_index": round_or_none(effort, 1),
+                "effort_rate": round(effort_calls.get(topic_id, 0) / volume, 4) if volume else 0.0,
+                "top_tags": sorted(top_tags.get(topic_id, []), key=lambda t: (-t["calls"], t["tag"]))[:TOP_TAGS_PER_TOPIC],
+                "quotes": [
+                    {"call_id": q.get("call_id"), "start_s": q.get("start_s"), "text": q.get("text", "")}
+                    for q in (topic.quotes if topic else [])
+                ],
+            }
+        )
+    items.sort(key=lambda item: (-item["volume"], item["topic_id"]))
+    return {
+        "since": iso(since),
+        "until": iso(until),
+        "granularity": granularity,
+        "total_calls": int(total),
+        "calls_with_topic": int(with_topic),
+        "periods": periods,
+        "topics": items,
+    }
+
+
+def topic_report_markdown(session: Session) -> str:
+    """The whole-history topic report as Markdown (redacted quotes only), for a Prefect artifact."""
+    report = topic_report(session, granularity="month")
+    lines = [
+        "# koe topic report",
+        "",
+        f"{report['total_calls']} processed calls, {report['calls_with_topic']} with a topic.",
+        "",
+        "| topic | calls | share | customer sentiment | effort index | effort rate | top tags |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for topic in report["topics"]:
+        tags = ", ".join(f"{t['tag']} ({t['calls']})" for t in topic["top_tags"]) or "-"
+        label = str(topic["label"]).replace("|", "/")
+        lines.append(
+            f"| {label} | {topic['volume']} | {topic['share']:.0%} | {_markdown_number(topic['customer_sentiment'])} "
+            f"| {_markdown_number(topic['effort_index'])} | {topic['effort_rate']:.0%} | {tags} |"
+        )
+    if not report["topics"]:
+        lines.append("| (no topics yet) | 0 | - | - | - | - | - |")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_number(value: float | None) -> str:
+    """A number for a Markdown table cell: shortest form (``%g``), ``-`` for none."""
+    return "-" if value is None else f"{value:g}"
