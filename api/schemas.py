@@ -163,8 +163,10 @@ class TopicStats(BaseModel):
     topic_id: int
     label: str = Field(examples=["回線 / つながらない / 工事"])
     top_terms: list[str]
-    volume: int = Field(description="Calls assigned to the topic.")
-    share: float = Field(description="Topic's summed weight / calls with a topic (0-1; shares add up to 1).")
+    volume: int = Field(description="Calls whose primary contact reason is the topic (each call counts once).")
+    secondary_volume: int = Field(description="Calls where the topic is present but not the primary reason.")
+    share: float = Field(description="volume / total calls (0-1; with 「その他」 the shares add up to 1).")
+    confidence: float | None = Field(description="Mean share (0-1) of its calls' topic weight the topic holds.")
     trend: list[PeriodCount]
     customer_sentiment: float | None = Field(description="Mean customer sentiment in [-1, 1].")
     effort_index: float | None = Field(description="Mean effort index, 0-100.")
@@ -180,7 +182,8 @@ class TopicReport(BaseModel):
     until: str | None
     granularity: Literal["day", "week", "month"]
     total_calls: int
-    calls_with_topic: int
+    calls_with_topic: int = Field(description="Calls with a primary topic; plus other_calls this is total_calls.")
+    other_calls: int = Field(description="「その他」: calls no topic fits well (no primary topic).")
     periods: list[str]
     topics: list[TopicStats]
 

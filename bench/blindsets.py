@@ -8,6 +8,7 @@ A set whose errors were read becomes a development set: move it out of bench/dat
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,16 @@ HOLD_GAP_S = 30.0
 
 
 def load_sets(kind: str) -> dict[str, list[dict[str, Any]]]:
-    """Blind sets of one kind: ``"calls"`` (reason, tags, sentiment) or ``"pii"`` (PII probes)."""
+    """Blind sets of one kind: ``"calls"`` (reason, tags, sentiment) or ``"pii"`` (PII probes).
+
+    ``KOE_BLIND_SETS`` (comma-separated set names) limits the sets, so that whoever tunes a
+    component can hold sets back for a final, untouched measurement.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
+    only = {n.strip() for n in os.environ.get("KOE_BLIND_SETS", "").split(",") if n.strip()}
     for path in sorted(BLIND.glob("*/calls.jsonl")):
+        if only and path.parent.name not in only:
+            continue
         calls = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         is_pii = path.parent.name.startswith("pii-")
         if calls and is_pii == (kind == "pii"):

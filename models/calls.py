@@ -36,6 +36,7 @@ from models.tables import (
     UtteranceRow,
     utcnow,
 )
+from textmining.topics import primary_topic
 
 #: How long a claim protects a call from other workers before it is considered abandoned.
 DEFAULT_LEASE = timedelta(minutes=60)
@@ -352,11 +353,18 @@ def store_results(
 def store_topic_weights(
     session: Session, call_pk: int, topics: tuple[TopicWeight, ...], topic_model_id: int | None
 ) -> None:
-    """Replace a call's topic weights with ``topics`` from model ``topic_model_id``."""
+    """Replace a call's topic weights with ``topics`` from model ``topic_model_id``, marking its primary topic."""
     session.execute(delete(CallTopicRow).where(CallTopicRow.call_pk == call_pk))
+    primary = primary_topic(topics)
     for weight in topics:
         session.add(
-            CallTopicRow(call_pk=call_pk, topic_id=weight.topic_id, weight=round(weight.weight, 4), model_id=topic_model_id)
+            CallTopicRow(
+                call_pk=call_pk,
+                topic_id=weight.topic_id,
+                weight=round(weight.weight, 4),
+                model_id=topic_model_id,
+                is_primary=primary is not None and weight.topic_id == primary.topic_id,
+            )
         )
     session.flush()
 

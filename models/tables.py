@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -273,10 +274,15 @@ class CallTopicRow(Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
     model_id: Mapped[int | None] = mapped_column(ForeignKey("topic_models.id", ondelete="SET NULL"), default=None)
+    #: The call's primary contact reason (at most one row per call; none: 「その他」).
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     call: Mapped[Call] = relationship(back_populates="topics")
 
-    __table_args__ = (Index("ix_call_topics_topic", "topic_id", "call_pk"),)
+    __table_args__ = (
+        Index("ix_call_topics_topic", "topic_id", "call_pk"),
+        Index("ix_call_topics_primary", "is_primary", "topic_id", "call_pk"),
+    )
 
 
 class CustomerSummaryRow(Base):

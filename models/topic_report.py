@@ -5,8 +5,11 @@ Aggregates run as ``GROUP BY`` in the database over indexed columns (``calls.sta
 
 Definitions:
 
-- *volume*: calls assigned to the topic (a call may belong to several topics, weight >= 0.1);
-- *share*: the topic's summed weight over all calls with a topic, so shares add up to 1;
+- *volume*: calls whose primary contact reason is the topic (``call_topics.is_primary``): every call
+  counts once, so the volumes and ``other_calls`` (「その他」: no topic holds enough of the call) add up
+  to ``total_calls``;
+- *secondary_volume*: calls where the topic is present but not primary (weight >= 0.1), shown apart;
+- *share*: volume / total calls, so shares and the share of 「その他」 add up to 1;
 - *effort rate*: share of the topic's calls carrying at least one effort tag (:data:`koe.taxonomy.DO_TAGS`);
   the mean effort index (0-100) is reported next to it.
 """
@@ -69,19 +72,28 @@ def topic_report(
         raise InputError("granularity: must be day, week or month")
     where = done_calls_between(since, until)
     total = session.scalar(select(func.count()).select_from(Call).where(*where)) or 0
-    joined = select().select_from(CallTopicRow).join(Call, Call.id == CallTopicRow.call_pk).where(*where)
+    primary = (CallTopicRow.is_primary.is_(True),)
+    joined = select().select_from(CallTopicRow).join(Call, Call.id == CallTopicRow.call_pk).where(*where, *primary)
     stats = session.execute(
         joined.add_columns(
             CallTopicRow.topic_id,
             func.count(),
-            func.sum(CallTopicRow.weight),
+            func.avg(CallTopicRow.weight),
             func.avg(Call.customer_sentiment),
             func.avg(Call.effort_index),
         ).group_by(CallTopicRow.topic_id)
     ).all()
-    with_topic = session.scalar(
-        select(func.count(func.distinct(CallTopicRow.call_pk))).join(Call, Call.id == CallTopicRow.call_pk).where(*where)
-    ) or 0
+    secondary = dict(
+        session.execute(
+            select(CallTopicRow.topic_id, func.count())
+            .join(Call, Call.id == CallTopicRow.call_pk)
+            .where(*where, CallTopicRow.is_primary.is_(False))
+            .group_by(CallTopicRow.topic_id)
+        )
+        .tuples()
+        .all()
+    )
+    with_topic = sum(int(row[1]) for row in stats)
     period = _period(session, granularity).label("period")
     trend: dict[int, dict[str, int]] = {}
     for topic_id, bucket, count in session.execute(
@@ -89,7 +101,7 @@ def topic_report(
     ):
         trend.setdefault(topic_id, {})[str(bucket)] = int(count)
     tagged = select().select_from(CallTopicRow).join(Call, Call.id == CallTopicRow.call_pk)
-    tagged = tagged.join(TagRow, TagRow.call_pk == CallTopicRow.call_pk).where(*where)
+    tagged = tagged.join(TagRow, TagRow.call_pk == CallTopicRow.call_pk).where(*where, *primary)
     effort_calls = dict(
         session.execute(
             tagged.add_columns(CallTopicRow.topic_id, func.count(func.distinct(CallTopicRow.call_pk)))
@@ -107,10 +119,9 @@ def topic_report(
     ):
         top_tags.setdefault(topic_id, []).append({"tag": tag, "calls": int(count)})
     topics = {row.id: row for row in session.scalars(select(TopicRow))}
-    weight_total = sum(float(row[2] or 0) for row in stats) or 1.0
     periods = sorted({bucket for buckets in trend.values() for bucket in buckets})
     items = []
-    for topic_id, volume, weight, sentiment, effort in stats:
+    for topic_id, volume, confidence, sentiment, effort in stats:
         topic = topics.get(topic_id)
         items.append(
             {
@@ -118,7 +129,9 @@ def topic_report(
                 "label": topic.label if topic else f"topic {topic_id}",
                 "top_terms": list(topic.top_terms)[:8] if topic else [],
                 "volume": int(volume),
-                "share": round(float(weight or 0) / weight_total, 4),
+                "secondary_volume": int(secondary.get(topic_id, 0)),
+                "share": round(int(volume) / total, 4) if total else 0.0,
+                "confidence": round_or_none(confidence),
                 "trend": [{"period": p, "calls": trend.get(topic_id, {}).get(p, 0)} for p in periods],
                 "customer_sentiment": round_or_none(sentiment),
                 "effort_index": round_or_none(effort, 1),
@@ -137,6 +150,7 @@ def topic_report(
         "granularity": granularity,
         "total_calls": int(total),
         "calls_with_topic": int(with_topic),
+        "other_calls": int(total) - int(with_topic),
         "periods": periods,
         "topics": items,
     }
@@ -148,7 +162,8 @@ def topic_report_markdown(session: Session) -> str:
     lines = [
         "# koe topic report",
         "",
-        f"{report['total_calls']} processed calls, {report['calls_with_topic']} with a topic.",
+        f"{report['total_calls']} processed calls: {report['calls_with_topic']} by primary topic, "
+        f"{report['other_calls']} その他 (no topic fits well).",
         "",
         "| topic | calls | share | customer sentiment | effort index | effort rate | top tags |",
         "|---|---:|---:|---:|---:|---:|---|",

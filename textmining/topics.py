@@ -32,6 +32,7 @@ __all__ = [
     "is_label_term",
     "jaccard",
     "model_arrays",
+    "primary_topic",
     "topic_distribution",
 ]
 
@@ -43,6 +44,9 @@ TOP_TERMS = 10
 #: Noun terms joined with ・ into a topic's label, chosen from this many of its heaviest terms.
 LABEL_TERMS = 3
 LABEL_CANDIDATES = 30
+#: A call's heaviest topic is its primary contact reason when it holds at least this share of the
+#: call's topic weight; a call spread thinly over many topics (or with none) is 「その他」.
+PRIMARY_MIN_SHARE = 0.3
 #: Most topics the data may choose, and the subsamples and calls the choice is made on.
 MAX_TOPICS = 30
 CONSENSUS_RESAMPLES = 5
@@ -359,3 +363,20 @@ def assign_topics(
         TopicWeight(topic_id=model.topic_ids[i], label=model.labels[i], weight=round(float(w / total), 4))
         for i, w in sorted(keep, key=lambda item: -item[1])
     )
+
+
+def primary_topic(weights: Sequence[TopicWeight], *, min_share: float = PRIMARY_MIN_SHARE) -> TopicWeight | None:
+    """A call's primary topic: its heaviest, when that holds ``min_share`` of its weight; else ``None`` (その他).
+
+    Args:
+        weights: The call's topic weights from :func:`assign_topics` (renormalised, any order).
+        min_share: Smallest share (0-1) of the call's topic weight the primary topic must hold.
+
+    Returns:
+        The primary topic with its weight as the confidence, or ``None``.
+
+    """
+    if not weights:
+        return None
+    top = max(weights, key=lambda w: (w.weight, -w.topic_id))
+    return top if top.weight >= min_share else None

@@ -12,6 +12,9 @@ def test_topic_report_counts_shares_trend_and_effort(service: Service) -> None:
     lines, billing = body["topics"]
     assert lines["label"] == "回線・つながらない" and lines["volume"] == 3 and billing["volume"] == 3
     assert abs(lines["share"] - 0.5) < 1e-9
+    # every call counts once, under its primary topic or under その他
+    assert sum(t["volume"] for t in body["topics"]) + body["other_calls"] == body["total_calls"]
+    assert body["other_calls"] == 0 and lines["secondary_volume"] == 0
     assert [p["calls"] for p in lines["trend"]] == [1, 1, 1]
     assert [p["calls"] for p in billing["trend"]] == [1, 1, 1]
     # All three line calls carry an effort tag (repeat_contact, transfer, long_wait); no billing call does.

@@ -6,11 +6,11 @@ import random
 import pytest
 
 from koe.errors import TrainingError
-from koe.records import Utterance
+from koe.records import TopicWeight, Utterance
 from textmining.tokens import content_tokens
 from textmining.topic_documents import document_tokens, representative_quotes
 from textmining.topic_ids import map_topics, renumber_topics
-from textmining.topics import TopicModel, assign_topics, fit_topic_model, is_label_term
+from textmining.topics import TopicModel, assign_topics, fit_topic_model, is_label_term, primary_topic
 
 THEMES = {
     "billing": [
@@ -198,3 +198,29 @@ def test_representative_quotes_pick_customer_utterances(model: TopicModel) -> No
     assert set(quotes) == {utterances[0].text, utterances[4].text}
     redacted = ["A", "B", "C", "D", "E"]
     assert representative_quotes(model, cancel, utterances, tokens, texts=redacted, n=1)[0] in {"A", "E"}
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        ([], None),
+        ([(3, 0.7), (5, 0.3)], 3),
+        ([(5, 0.3), (3, 0.7)], 3),  # order does not matter
+        ([(1, 0.25), (2, 0.25), (3, 0.25), (4, 0.25)], None),  # spread thin: その他
+        ([(4, 0.5), (2, 0.5)], 2),  # a tie goes to the lower id, so reruns agree
+    ],
+)
+def test_primary_topic(weights: list[tuple[int, float]], expected: int | None) -> None:
+    primary = primary_topic([TopicWeight(i, f"t{i}", w) for i, w in weights])
+    assert (primary.topic_id if primary else None) == expected
+
+
+def test_each_call_of_a_fitted_model_has_at_most_one_primary_topic(model: TopicModel, corpus) -> None:
+    docs, truth = corpus
+    primaries = [primary_topic(assign_topics(model, doc)) for doc in docs]
+    # the clean three-theme corpus: every call has a primary topic, and it is its theme's topic
+    assert all(p is not None for p in primaries)
+    by_theme: dict[str, set[int]] = {}
+    for p, theme in zip(primaries, truth, strict=True):
+        by_theme.setdefault(theme, set()).add(p.topic_id)  # type: ignore[union-attr]
+    assert all(len(ids) == 1 for ids in by_theme.values())
