@@ -167,6 +167,8 @@ class TopicStats(BaseModel):
     secondary_volume: int = Field(description="Calls where the topic is present but not the primary reason.")
     share: float = Field(description="volume / total calls (0-1; with 「その他」 the shares add up to 1).")
     confidence: float | None = Field(description="Mean share (0-1) of its calls' topic weight the topic holds.")
+    known_reason: str | None = Field(None, description="The known reason (KOE_TOPIC_SEEDS) the topic grew from.")
+    new: bool = Field(False, description="Discovered in the data, not one of the known reasons (「新しい話題」).")
     trend: list[PeriodCount]
     customer_sentiment: float | None = Field(description="Mean customer sentiment in [-1, 1].")
     effort_index: float | None = Field(description="Mean effort index, 0-100.")

@@ -13,7 +13,8 @@ with k chosen from the data -> each call's top topic) and prints:
 - in the same run, the baseline: plain TF-IDF + NMF with k = the true number of reasons on fugashi
   content words of the whole call, and koe's ratio to it.
 
-Only aggregates are printed, never the sets' text. Run: ``.venv/bin/python bench/topics.py``.
+Only aggregates are printed, never the sets' text. Run: ``.venv/bin/python bench/topics.py``;
+``--seeds`` fits with bench/data/topic_seeds_taxonomy.yaml, known reasons written from the taxonomy.
 Target (issue 17): NMI >= 0.75 on the blind sets, and above the baseline.
 """
 
@@ -32,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining
+from textmining.topic_seeds import load_topic_seeds
 from textmining.topics import assign_topics, fit_topic_model, primary_topic
 
 CONTENT_POS = ("名詞", "動詞", "形容詞")
@@ -65,11 +67,14 @@ def baseline(calls: list[dict[str, Any]], k: int, tagger: Any) -> list[int]:
     return [int(row.argmax()) for row in weights]
 
 
-def score(name: str, calls: list[dict[str, Any]], resources: Any) -> tuple[float, float]:
+SEEDS = Path(__file__).parent / "data" / "topic_seeds_taxonomy.yaml"
+
+
+def score(name: str, calls: list[dict[str, Any]], resources: Any, seeds: tuple = ()) -> tuple[float, float]:
     analyses = [analyse_call(t, gap_metrics(t), resources=resources) for t in map(to_transcript, calls)]
     docs = [a.document_tokens for a in analyses]
     labels = [c["reason"] for c in calls]
-    model = fit_topic_model(docs)
+    model = fit_topic_model(docs, seeds=seeds)
     predicted, memberships, other = [], 0, 0
     for doc in docs:
         weights = assign_topics(model, doc)
@@ -96,13 +101,16 @@ def main() -> None:
     if not sets:
         sys.exit("no blind call sets under bench/data/blind/*/calls.jsonl")
     resources = load_text_mining(TextMiningOptions())
+    seeds = load_topic_seeds(SEEDS) if "--seeds" in sys.argv else ()
+    if seeds:
+        print(f"with {len(seeds)} known reasons from {SEEDS.name} (a manager's seeds file)")
     print(f"{'set':22s} {'calls':>5s} {'true':>4s} {'k':>4s} {'NMI':>6s} {'ARI':>6s} {'purity':>6s} {'その他':>5s}"
           f" {'topics/':>7s} {'readable':>7s} {'base NMI':>8s} {'ratio':>6s}")
     print(f"{'':22s} {'':5s} {'k':>4s} {'':4s} {'':6s} {'':6s} {'':6s} {'share':>6s} {'call':>7s} {'labels':>7s}")
     for name, calls in sets.items():
-        score(name, calls, resources)
+        score(name, calls, resources, seeds)
     pooled = [c for calls in sets.values() for c in calls]
-    nmi, base = score("all (pooled)", pooled, resources)
+    nmi, base = score("all (pooled)", pooled, resources, seeds)
     print(f"summary: blind NMI {nmi:.3f} vs TF-IDF+NMF baseline {base:.3f} (ratio {nmi / max(1e-9, base):.2f});"
           " target NMI >= 0.75 and above the baseline")
 

@@ -77,6 +77,7 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
     """
     from textmining.topic_documents import document_tokens
     from textmining.topic_ids import carry_topic_ids
+    from textmining.topic_seeds import load_topic_seeds
     from textmining.topics import fit_topic_model
 
     url = settings.resolved_database_url
@@ -90,7 +91,8 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
     documents = [d for d in documents if tokens_by_call[d.call_pk]]
     if len(documents) < MIN_DOCUMENTS:
         return 0
-    model = fit_topic_model([tokens_by_call[d.call_pk] for d in documents], n_topics=settings.topic_count)
+    seeds = load_topic_seeds(settings.topic_seeds) if settings.topic_seeds else ()
+    model = fit_topic_model([tokens_by_call[d.call_pk] for d in documents], n_topics=settings.topic_count, seeds=seeds)
     old = None if previous is None else _load_model(previous.version, json.dumps(previous.model, sort_keys=True))
     model = carry_topic_ids(old, model, highest_id=highest_id)
     drafts = [
@@ -112,7 +114,7 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
                 model=model_dict,
                 drafts=drafts,
                 n_documents=len(documents),
-                params={"n_topics": settings.topic_count},
+                params={"n_topics": settings.topic_count, "seeds": [s.name for s in seeds]},
             )
             for document in documents:
                 weights = assign_topics_for(model, tokens_by_call[document.call_pk])

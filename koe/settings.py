@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     tag_rules: Path | None = Field(None, description="Effort/frustration rules YAML; default: bundled.")
     categories: Path | None = Field(None, description="Category rules YAML; default: bundled.")
     topic_count: int | None = Field(None, ge=2, le=100, description="Fixed number of topics; default: chosen from data.")
+    topic_seeds: Path | None = Field(
+        None, description="YAML of known contact reasons that guide topic discovery (textmining/topic_seeds.py)."
+    )
     raw_text: bool = Field(False, description="Keep unredacted text (served only to the data role).")
 
     # --- insights ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from koe.taxonomy import DO_TAGS
 from models.call_filters import done_calls_between
 from models.json_values import iso, round_or_none
 from models.tables import Call, CallTopicRow, TagRow, TopicRow
+from models.topics import current_topic_model
 
 Granularity = Literal["day", "week", "month"]
 
@@ -119,6 +120,11 @@ def topic_report(
     ):
         top_tags.setdefault(topic_id, []).append({"tag": tag, "calls": int(count)})
     topics = {row.id: row for row in session.scalars(select(TopicRow))}
+    # Known reasons (KOE_TOPIC_SEEDS) the current model grew its topics from; with seeds configured,
+    # every other topic was discovered in the data and is flagged new.
+    stored = current_topic_model(session)
+    origin_of = dict(zip(stored.model.get("topic_ids", []), stored.model.get("origins", []), strict=False)) if stored else {}
+    seeded = any(origin_of.values())
     periods = sorted({bucket for buckets in trend.values() for bucket in buckets})
     items = []
     for topic_id, volume, confidence, sentiment, effort in stats:
@@ -132,6 +138,8 @@ def topic_report(
                 "secondary_volume": int(secondary.get(topic_id, 0)),
                 "share": round(int(volume) / total, 4) if total else 0.0,
                 "confidence": round_or_none(confidence),
+                "known_reason": origin_of.get(topic_id) or None,
+                "new": seeded and not origin_of.get(topic_id),
                 "trend": [{"period": p, "calls": trend.get(topic_id, {}).get(p, 0)} for p in periods],
                 "customer_sentiment": round_or_none(sentiment),
                 "effort_index": round_or_none(effort, 1),

@@ -22,6 +22,7 @@ import numpy as np
 
 from koe.errors import TrainingError
 from koe.records import TopicWeight
+from textmining.topic_seeds import TopicSeed, seed_terms
 
 __all__ = [
     "MIN_DOCUMENTS",
@@ -56,6 +57,8 @@ MAX_DOCUMENT_SHARE = 0.5
 #: How much more ambiguous than the most stable k a smaller k may be and still be chosen. Set once
 #: from the PAC curves (aggregates only) of the blind sets in bench/data/blind: see docs/topics.md.
 PAC_TOLERANCE = 0.05
+#: A seeded topic keeps its known reason's name while one of its words is among this many top terms.
+SEED_KEPT_WITHIN = 10
 
 @dataclass(frozen=True, slots=True)
 class TopicModel:
@@ -68,8 +71,10 @@ class TopicModel:
         idf: Inverse document frequency per term (scikit-learn's smoothed idf).
         components: Topic-term weights, one row per topic (NMF's ``H``), non-negative.
         topic_ids: Stable id per topic row; kept across refits by :func:`map_topics`.
-        labels: Readable label per topic: its top terms joined by ・.
+        labels: Readable label per topic: a known reason's name, or its top noun terms joined by ・.
         top_terms: The highest-weighted terms per topic, best first.
+        origins: Per topic, the name of the known reason it grew from (``textmining.topic_seeds``),
+            or ``""`` for a topic discovered from the data; empty for models fitted without seeds.
 
     """
 
@@ -80,6 +85,7 @@ class TopicModel:
     topic_ids: tuple[int, ...]
     labels: tuple[str, ...]
     top_terms: tuple[tuple[str, ...], ...]
+    origins: tuple[str, ...] = ()
 
     @property
     def n_topics(self) -> int:
@@ -100,6 +106,7 @@ class TopicModel:
             "topic_ids": list(self.topic_ids),
             "labels": list(self.labels),
             "top_terms": [list(terms) for terms in self.top_terms],
+            "origins": list(self.origins),
         }
 
     @classmethod
@@ -119,6 +126,7 @@ class TopicModel:
                 topic_ids=tuple(int(x) for x in data["topic_ids"]),
                 labels=tuple(data["labels"]),
                 top_terms=tuple(tuple(terms) for terms in data["top_terms"]),
+                origins=tuple(str(o) for o in data.get("origins", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TrainingError(f"stored topic model is malformed ({exc}); refit the topics") from exc
@@ -253,8 +261,33 @@ def _document_frequency_bounds(n_docs: int) -> dict[str, Any]:
     return {"min_df": 2, "max_df": MAX_DOCUMENT_SHARE}
 
 
+def _seeded_nmf(matrix: Any, k: int, seed_rows: np.ndarray, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """NMF whose first components start from known reasons' words, the rest from the data."""
+    from sklearn.decomposition import NMF
+
+    n_seeds = seed_rows.shape[0]
+    scale = float(matrix.max()) or 1.0
+    start = np.full((k, matrix.shape[1]), 1e-6)
+    start[:n_seeds] += seed_rows * scale
+    if k > n_seeds:
+        # The other components start from what the known reasons' words do not explain: fitted
+        # with those words' columns zeroed, they cannot start on a known reason again.
+        rest = matrix.tolil(copy=True) if hasattr(matrix, "tolil") else matrix.copy()
+        rest[:, np.flatnonzero(seed_rows.sum(axis=0))] = 0
+        _, discovered = _nmf(rest.tocsr() if hasattr(rest, "tocsr") else rest, k - n_seeds, random_state)
+        start[n_seeds:] += discovered
+    weights = np.maximum(matrix @ start.T, 1e-6)
+    model = NMF(n_components=k, init="custom", max_iter=400, tol=1e-4, random_state=random_state)
+    fitted = model.fit_transform(matrix, W=np.ascontiguousarray(weights), H=start)
+    return fitted, model.components_
+
+
 def fit_topic_model(
-    documents: Sequence[Sequence[str]], *, n_topics: int | None = None, random_state: int = 0
+    documents: Sequence[Sequence[str]],
+    *,
+    n_topics: int | None = None,
+    random_state: int = 0,
+    seeds: Sequence[TopicSeed] = (),
 ) -> TopicModel:
     """Fit TF-IDF + NMF topics over pre-tokenised documents.
 
@@ -264,6 +297,9 @@ def fit_topic_model(
             (:func:`choose_topic_count`). With fewer than :data:`MIN_DOCUMENTS` documents and
             ``n_topics=None`` a single topic is fitted.
         random_state: Seed of NMF and of the choice of k.
+        seeds: Known contact reasons (:mod:`textmining.topic_seeds`): each starts one component
+            from its words; at least one topic per known reason, the rest discovered. A known
+            reason keeps its name as label while one of its words still leads the topic's terms.
 
     Returns:
         The model; topic ids are 0..k-1 (use :func:`map_topics` and :func:`renumber_topics` to
@@ -289,16 +325,32 @@ def fit_topic_model(
             f"cannot fit {k} topics on {len(docs)} calls with {len(vocabulary)} distinct terms; "
             "set KOE_TOPIC_COUNT lower or leave it unset"
         )
-    _, components = _nmf(matrix, k, random_state)
+    column = {term: j for j, term in enumerate(vocabulary)}
+    known = [(seed, [column[t] for t in seed_terms(seed) if t in column]) for seed in seeds]
+    known = [(seed, columns) for seed, columns in known if columns]  # a reason nobody mentions: no topic
+    if known:
+        k = min(max(k, len(known)), len(docs), len(vocabulary))
+        rows = np.zeros((len(known), len(vocabulary)))
+        for i, (_, columns) in enumerate(known):
+            rows[i, columns] = 1.0 / len(columns) ** 0.5
+        _, components = _seeded_nmf(matrix, k, rows, random_state)
+    else:
+        _, components = _nmf(matrix, k, random_state)
     # Unit-length rows make weights comparable across topics and refits.
     norms = np.linalg.norm(components, axis=1, keepdims=True)
     components = components / np.where(norms > 0, norms, 1.0)
     top = _top_terms(components, vocabulary, TOP_TERMS)
     candidates = _top_terms(components, vocabulary, LABEL_CANDIDATES)
-    labels = tuple(
+    labels = [
         "・".join([t for t in terms if is_label_term(t)][:LABEL_TERMS]) or "・".join(top[i][:LABEL_TERMS]) or f"topic {i}"
         for i, terms in enumerate(candidates)
-    )
+    ]
+    origins = [""] * k if known else []
+    for i, (seed, columns) in enumerate(known):
+        # The fit may pull a seeded component onto another reason: it keeps the name only while
+        # one of the reason's words is still among the topic's leading terms.
+        if {vocabulary[j] for j in columns} & set(top[i][:SEED_KEPT_WITHIN]):
+            labels[i], origins[i] = seed.name, seed.name
     rounded = tuple(tuple(round(float(x), 6) for x in row) for row in components)
     idf = tuple(round(float(x), 6) for x in vectorizer.idf_)
     digest = hashlib.sha256(json.dumps([vocabulary, rounded], ensure_ascii=False).encode()).hexdigest()
@@ -308,8 +360,9 @@ def fit_topic_model(
         idf=idf,
         components=rounded,
         topic_ids=tuple(range(k)),
-        labels=labels,
+        labels=tuple(labels),
         top_terms=tuple(top),
+        origins=tuple(origins),
     )
 
 

@@ -5,11 +5,12 @@ import random
 
 import pytest
 
-from koe.errors import TrainingError
+from koe.errors import ConfigError, TrainingError
 from koe.records import TopicWeight, Utterance
 from textmining.tokens import content_tokens
 from textmining.topic_documents import document_tokens, representative_quotes
 from textmining.topic_ids import map_topics, renumber_topics
+from textmining.topic_seeds import load_topic_seeds
 from textmining.topics import TopicModel, assign_topics, fit_topic_model, is_label_term, primary_topic
 
 THEMES = {
@@ -224,3 +225,66 @@ def test_each_call_of_a_fitted_model_has_at_most_one_primary_topic(model: TopicM
     for p, theme in zip(primaries, truth, strict=True):
         by_theme.setdefault(theme, set()).add(p.topic_id)  # type: ignore[union-attr]
     assert all(len(ids) == 1 for ids in by_theme.values())
+
+
+SEEDS_YAML = """
+reasons:
+  - name: 請求金額の確認
+    words: [請求書, 金額, 明細]
+  - name: 解約・退会
+    words: [解約]
+    examples: ["違約金がいくらか知りたい"]
+  - name: 宇宙旅行
+    words: [宇宙旅行]
+"""
+
+
+@pytest.fixture(scope="module")
+def seeded(corpus: tuple[list[list[str]], list[str]], tmp_path_factory: pytest.TempPathFactory) -> TopicModel:
+    path = tmp_path_factory.mktemp("seeds") / "seeds.yaml"
+    path.write_text(SEEDS_YAML, encoding="utf-8")
+    return fit_topic_model(corpus[0], seeds=load_topic_seeds(path))
+
+
+def test_known_reasons_keep_their_names_and_the_rest_is_discovered(seeded: TopicModel) -> None:
+    assert seeded.n_topics == 3
+    assert "請求金額の確認" in seeded.labels and "解約・退会" in seeded.labels
+    assert "宇宙旅行" not in seeded.labels  # a reason no call mentions gets no topic
+    discovered = [label for label, origin in zip(seeded.labels, seeded.origins, strict=True) if not origin]
+    assert len(discovered) == 1 and "通信" in "".join(seeded.top_terms[seeded.labels.index(discovered[0])][:5])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("先月の請求書の金額が高すぎる気がします", "請求金額の確認"),
+        ("明細を見たら請求書の金額がおかしい", "請求金額の確認"),
+        ("解約したいので手続きを教えてください", "解約・退会"),
+        ("他社に乗り換えるので解約します、違約金はかかりますか", "解約・退会"),
+    ],
+)
+def test_calls_land_in_their_seeded_reason(seeded: TopicModel, sentence: str, reason: str) -> None:
+    primary = primary_topic(assign_topics(seeded, content_tokens(sentence)))
+    assert primary is not None and primary.label == reason
+
+
+def test_seeded_model_round_trips(seeded: TopicModel) -> None:
+    assert TopicModel.from_dict(json.loads(json.dumps(seeded.to_dict(), ensure_ascii=False))) == seeded
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("reasons: []", "non-empty 'reasons'"),
+        ("reasons:\n  - words: [解約]", "missing 'name'"),
+        ("reasons:\n  - name: 解約", "give 'words' or 'examples'"),
+        ("reasons:\n  - name: 解約\n    words: 解約", "list of non-empty strings"),
+        ("reasons:\n  - name: 解約\n    words: [解約]\n    colour: red", "unknown field"),
+        ("reasons:\n  - name: a\n    words: [x]\n  - name: a\n    words: [y]", "duplicate name"),
+    ],
+)
+def test_bad_seed_files_name_the_problem(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "seeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_topic_seeds(path)
