@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ import numpy as np
 
 from koe.errors import TrainingError
 from koe.records import TopicWeight
+from textmining.topic_count import choose_topic_count, document_frequency_bounds
+from textmining.topic_count import vectorizer as tfidf_vectorizer
 from textmining.topic_seeds import TopicSeed, seed_terms
 
 __all__ = [
-    "MIN_DOCUMENTS",
     "TopicModel",
     "assign_topics",
-    "choose_topic_count",
     "fit_topic_model",
     "is_label_term",
     "jaccard",
@@ -37,9 +36,6 @@ __all__ = [
     "topic_distribution",
 ]
 
-#: Below this many documents, ``fit_topic_model`` (with ``n_topics=None``) fits a single topic:
-#: choosing k needs at least a few documents per topic.
-MIN_DOCUMENTS = 6
 #: Terms per topic kept in ``top_terms`` and compared by :func:`map_topics`.
 TOP_TERMS = 10
 #: Noun terms joined with ・ into a topic's label, chosen from this many of its heaviest terms.
@@ -48,15 +44,6 @@ LABEL_CANDIDATES = 30
 #: A call's heaviest topic is its primary contact reason when it holds at least this share of the
 #: call's topic weight; a call spread thinly over many topics (or with none) is 「その他」.
 PRIMARY_MIN_SHARE = 0.3
-#: Most topics the data may choose, and the subsamples and calls the choice is made on.
-MAX_TOPICS = 30
-CONSENSUS_RESAMPLES = 5
-CONSENSUS_MAX_DOCS = 600
-#: Terms in more than this share of the calls do not make topics (see _document_frequency_bounds).
-MAX_DOCUMENT_SHARE = 0.5
-#: How much more ambiguous than the most stable k a smaller k may be and still be chosen. Set once
-#: from the PAC curves (aggregates only) of the blind sets in bench/data/blind: see docs/topics.md.
-PAC_TOLERANCE = 0.05
 #: A seeded topic keeps its known reason's name while one of its words is among this many top terms.
 SEED_KEPT_WITHIN = 10
 
@@ -136,17 +123,6 @@ class TopicModel:
         return model
 
 
-def _identity(tokens: Sequence[str]) -> Sequence[str]:
-    return tokens
-
-
-def _vectorizer(**kwargs: Any) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    # Documents are already token lists: no sklearn tokenising or lower-casing of Japanese.
-    return TfidfVectorizer(analyzer=_identity, sublinear_tf=True, **kwargs)
-
-
 def _nmf(matrix: Any, k: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.decomposition import NMF
 
@@ -182,85 +158,6 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _ambiguity(matrix: Any, k: int, subsamples: Sequence[np.ndarray]) -> float:
-    """PAC of k topics: the share of call pairs that resampled fits put together only sometimes.
-
-    Consensus clustering (Monti et al. 2003): NMF from a random start on each subsample, each call
-    in its heaviest topic; for every pair of calls seen together, the share of fits that put them
-    in one topic. PAC (Senbabaoglu et al. 2014) is the share of pairs whose share lies strictly
-    between 0.1 and 0.9: 0 when every fit agrees, higher when topics are arbitrary cuts.
-    """
-    from sklearn.decomposition import NMF
-    from sklearn.exceptions import ConvergenceWarning
-
-    n = matrix.shape[0]
-    together = np.zeros((n, n), dtype=np.float32)
-    seen = np.zeros((n, n), dtype=np.float32)
-    for seed, rows in enumerate(subsamples):
-        fit = NMF(n_components=k, init="random", random_state=seed, max_iter=200, tol=1e-3)
-        with warnings.catch_warnings():
-            # A resample fit only has to say which topic each call leans to, not converge fully.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            labels = fit.fit_transform(matrix[rows]).argmax(axis=1)
-        block = np.ix_(rows, rows)
-        together[block] += labels[:, None] == labels[None, :]
-        seen[block] += 1
-    upper = np.triu(seen > 0, k=1)
-    share = together[upper] / seen[upper]
-    return float(((share > 0.1) & (share < 0.9)).mean()) if share.size else 1.0
-
-
-def _least_ambiguous(scores: dict[int, float]) -> int:
-    """The smallest k whose PAC is within :data:`PAC_TOLERANCE` of the lowest PAC in the range."""
-    best = min(scores.values())
-    return min(k for k, pac in scores.items() if pac <= best + PAC_TOLERANCE)
-
-
-def choose_topic_count(documents: Sequence[Sequence[str]], *, random_state: int = 0) -> int:
-    """Choose the number of topics from the data by consensus across resamples.
-
-    For k = 2..min(30, n_docs // 5) (at least 5 calls a topic on average), NMF is fitted on
-    :data:`CONSENSUS_RESAMPLES` random 80 % subsamples and the ambiguity of the consensus (PAC, see
-    :func:`_ambiguity`) is measured. Where the calls have k clear reasons, PAC has its minimum
-    at k; on real calls it falls steeply while k still merges distinct reasons and slowly once it
-    only splits them. The smallest k within :data:`PAC_TOLERANCE` of the lowest PAC is chosen
-    (parsimony: of the near-equally stable cuts, the fewest topics). Silhouette on
-    the TF-IDF vectors, used before, chose far too few topics on calls koe had not seen (2 for 12
-    contact reasons), because long calls share much vocabulary whatever their reason.
-
-    Args:
-        documents: Token lists, one per call.
-        random_state: Seed of the subsampling and of NMF.
-
-    Returns:
-        The chosen k (1 when there are fewer than :data:`MIN_DOCUMENTS` documents).
-
-    """
-    if len(documents) < MIN_DOCUMENTS:
-        return 1
-    rng = np.random.default_rng(random_state)
-    # The choice is made on at most CONSENSUS_MAX_DOCS calls: cost stays bounded on long histories.
-    pool = list(documents)
-    if len(pool) > CONSENSUS_MAX_DOCS:
-        pool = [pool[i] for i in sorted(rng.choice(len(pool), CONSENSUS_MAX_DOCS, replace=False))]
-    matrix = _vectorizer(**_document_frequency_bounds(len(pool))).fit_transform(pool)
-    upper = min(MAX_TOPICS, len(pool) // 5, matrix.shape[1] - 1)
-    if upper < 2:
-        return 1
-    size = int(0.8 * len(pool))
-    subsamples = [np.sort(rng.choice(len(pool), size, replace=False)) for _ in range(CONSENSUS_RESAMPLES)]
-    return _least_ambiguous({k: _ambiguity(matrix, k, subsamples) for k in range(2, upper + 1)})
-
-
-def _document_frequency_bounds(n_docs: int) -> dict[str, Any]:
-    # A term in more than half of the calls (greetings, identity checks, お客様, 確認) says nothing
-    # about why one call differs from another: phrases that occur across most calls are the agent
-    # script, found from the data rather than from a hand list. Tiny corpora keep every term.
-    if n_docs < 20:
-        return {"min_df": 1}
-    return {"min_df": 2, "max_df": MAX_DOCUMENT_SHARE}
-
-
 def _seeded_nmf(matrix: Any, k: int, seed_rows: np.ndarray, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     """NMF whose first components start from known reasons' words, the rest from the data."""
     from sklearn.decomposition import NMF
@@ -294,7 +191,7 @@ def fit_topic_model(
     Args:
         documents: One token list per call (see :func:`document_tokens`).
         n_topics: Number of topics; ``None`` chooses it by stability
-            (:func:`choose_topic_count`). With fewer than :data:`MIN_DOCUMENTS` documents and
+            (:func:`textmining.topic_count.choose_topic_count`). With fewer than six documents and
             ``n_topics=None`` a single topic is fitted.
         random_state: Seed of NMF and of the choice of k.
         seeds: Known contact reasons (:mod:`textmining.topic_seeds`): each starts one component
@@ -313,11 +210,11 @@ def fit_topic_model(
     if not docs:
         raise TrainingError("no call has content tokens; ingest and analyse calls before fitting topics")
     k = choose_topic_count(docs, random_state=random_state) if n_topics is None else n_topics
-    vectorizer = _vectorizer(**_document_frequency_bounds(len(docs)))
+    vectorizer = tfidf_vectorizer(**document_frequency_bounds(len(docs)))
     try:
         matrix = vectorizer.fit_transform(docs)
     except ValueError:
-        vectorizer = _vectorizer(min_df=1)
+        vectorizer = tfidf_vectorizer(min_df=1)
         matrix = vectorizer.fit_transform(docs)
     vocabulary = tuple(str(t) for t in vectorizer.get_feature_names_out())
     if k < 1 or k > min(len(docs), len(vocabulary)):
