@@ -33,45 +33,18 @@ sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() !=
 
 from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 
-from koe.records import CallMetrics, Interval, Transcript, Utterance  # noqa: E402
+sys.path.append(str(Path(__file__).parent))  # last: this file would shadow the textmining package
+from blindsets import gap_metrics, prf, to_transcript  # noqa: E402
+
 from koe.taxonomy import TAG_IDS  # noqa: E402
 from textmining.analyse import TextMiningOptions, analyse_call, load_text_mining  # noqa: E402
 from textmining.topics import assign_topics, fit_topic_model  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "textmining_eval.jsonl"
-HOLD_GAP_S = 30.0
 
 
 def load_calls() -> list[dict]:
     return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def to_transcript(call: dict) -> Transcript:
-    utts = tuple(Utterance(u["speaker"], float(u["start_s"]), float(u["end_s"]), u["text"]) for u in call["utterances"])
-    return Transcript(utterances=utts, duration_s=utts[-1].end_s, speakers_separated=True)
-
-
-def bench_metrics(t: Transcript) -> CallMetrics:
-    holds = tuple(
-        Interval(a.end_s, b.start_s, "agent")
-        for a, b in zip(t.utterances, t.utterances[1:], strict=False)
-        if a.speaker == "agent" and b.start_s - a.end_s >= HOLD_GAP_S
-    )
-    talk = {s: sum(u.duration_s for u in t.utterances if u.speaker == s) for s in ("agent", "customer")}
-    return CallMetrics(
-        duration_s=t.duration_s, talk_s_agent=talk["agent"], talk_s_customer=talk["customer"], talk_s_unknown=0.0,
-        talk_ratio_agent=talk["agent"] / max(1e-9, talk["agent"] + talk["customer"]), silence_count=len(holds),
-        silence_s=sum(h.duration_s for h in holds), longest_silence_s=max((h.duration_s for h in holds), default=0.0),
-        silence_ratio=0.0, overtalk_count=0, overtalk_s=0.0, hold_count=len(holds),
-        hold_s=sum(h.duration_s for h in holds), turn_count=len(t.utterances), speaking_rate_agent=None,
-        speaking_rate_customer=None, holds=holds,
-    )
-
-
-def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
 def tag_table(rows: list[tuple[set[str], set[str]]], title: str) -> float:
@@ -92,9 +65,7 @@ def tag_table(rows: list[tuple[set[str], set[str]]], title: str) -> float:
 
 def blind_tags_and_sentiment(resources: object) -> float | None:
     """Tags and sentiment on the blind call sets; returns the pooled macro F1 (None without sets)."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from blindsets import gap_metrics, load_sets
-    from blindsets import to_transcript as blind_transcript
+    from blindsets import load_sets
 
     sets = load_sets("calls")
     if not sets:
@@ -105,7 +76,7 @@ def blind_tags_and_sentiment(resources: object) -> float | None:
     for name, calls in sets.items():
         rows = []
         for call in calls:
-            t = blind_transcript(call)
+            t = to_transcript(call)
             analysis = analyse_call(t, gap_metrics(t), resources=resources)  # type: ignore[arg-type]
             rows.append((set(call.get("tags") or []), {h.tag for h in analysis.tags}))
             for u, ua in zip(call["utterances"], analysis.utterances, strict=True):
@@ -131,7 +102,7 @@ def main() -> None:
     print("\n######## DEVELOPMENT set (bench/data/textmining_eval.jsonl, written with the rules) ########")
     calls = load_calls()
     transcripts = [to_transcript(c) for c in calls]
-    metrics = [bench_metrics(t) for t in transcripts]
+    metrics = [gap_metrics(t) for t in transcripts]
     n_utts = sum(len(t.utterances) for t in transcripts)
 
     # warm-up, then time both in the same run on the same texts
