@@ -184,8 +184,10 @@ class TagHit:
         tag: Fixed tag id (``repeat_contact``, ``transfer``, ``churn_intent``, ...).
         utterance_index: Index of the utterance that carries the evidence.
         start_s: Start of that utterance, in seconds, so a listener can jump to it.
-        evidence: The matched text, redacted.
+        evidence: The whole sentence that carries the signal, redacted, with the matched span
+            marked 【like this】 (what a CSM reads and listens for).
         rule: Id of the rule that fired (for explanations and audits).
+        matched: The matched span alone (redacted), for audits; empty when not recorded.
 
     """
 
@@ -194,6 +196,7 @@ class TagHit:
     start_s: float
     evidence: str
     rule: str = ""
+    matched: str = ""
 
 
 @dataclass(frozen=True, slots=True)

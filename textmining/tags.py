@@ -1,10 +1,19 @@
-"""Effort and frustration tags: YAML rules over the mining form of each utterance, plus holds.
+"""Effort and frustration tags: cue rules with scope over the mining form of each utterance, plus holds.
 
 The tag ids are fixed (:data:`TAG_IDS`); the rules that fire them live in ``rules/tags.yaml`` (or a
-file named by ``KOE_TAG_RULES``) so that analysts can extend phrasings without code changes. A rule
-matches regexes and/or lemma sequences on one utterance, filtered by speaker and position, with an
-optional negation guard (「解約はしません」 is not churn intent). ``hold`` comes from
-``CallMetrics.holds``: its evidence is the agent's wait request and the hold's length.
+file named by ``KOE_TAG_RULES``) so that analysts can extend phrasings without code changes. Three
+steps make a hit:
+
+1. cue words are matched on their readings as well as their spelling: homophone ASR slips
+   (織り返し, 開約) are respelled first (:mod:`textmining.cues`);
+2. a rule matches regexes and/or lemma sequences on one utterance, filtered by speaker and
+   position, and its guards check the clause around the match: negated (「解約はしません」),
+   hypothetical, about someone else, past, an offer or a redirect (:mod:`textmining.scope`);
+3. call-level scope drops what the call takes back: a declined offer, a withdrawn cancellation.
+
+Every hit keeps its evidence: the utterance, its start time and the whole sentence with the
+matched span marked 【like this】. ``hold`` comes from ``CallMetrics.holds``: its evidence is the
+agent's wait request and the hold's length.
 
 The rule machinery (what rules run on, speaker/position checks, YAML validation) is
 :mod:`textmining.rulefile`, shared with :mod:`textmining.categories`.
@@ -20,6 +29,7 @@ from pathlib import Path
 from koe.errors import ConfigError
 from koe.records import CallMetrics, TagHit
 from koe.taxonomy import RULE_TAGS, TAG_IDS
+from textmining.cues import Cue, load_cues, respell
 from textmining.grammar import NEGATING_LEMMAS
 from textmining.rulefile import (
     MinedUtterance,
@@ -31,15 +41,19 @@ from textmining.rulefile import (
     rule_entries,
     speaker_allows,
 )
+from textmining.scope import GUARDS, Candidate, ScopeRules, call_scope, clause_guards, parse_scope
+from textmining.tokens import tokenize
 
 __all__ = [
     "TagRule",
     "TagRules",
+    "evidence_sentence",
     "find_tags",
     "hold_tags",
     "load_tag_rules",
 ]
 
+_SENTENCE_END = re.compile(r"[。!?！？]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +68,7 @@ class TagRule:
     negation: bool = False
     exclude: tuple[re.Pattern[str], ...] = ()
     position: Position = field(default_factory=Position)
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +80,8 @@ class TagRules:
         negation: The negation guard, matched right after a hit.
         source: Path of the YAML file (for messages).
         text: The file's content (hashed into ``CallAnalysis.rules_version``).
+        cues: Cue words with their readings (homophone slips of them are respelled).
+        scope: The scope patterns (hypothetical, third party, offers, withdrawals, ...).
 
     """
 
@@ -72,6 +89,8 @@ class TagRules:
     negation: re.Pattern[str]
     source: str
     text: str
+    cues: tuple[Cue, ...] = ()
+    scope: ScopeRules = field(default_factory=lambda: ScopeRules({}))
 
 
 # ------------------------------------------------------------------------ YAML helpers
@@ -90,8 +109,11 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
     """
     source, text, data = read_rules_yaml(path, "tags.yaml")
     negation = compile_patterns([data.get("negation", r"^.{0,6}?(ない|ません)")], source, "negation")[0]
+    cue_words = data.get("cues") or []
+    if not isinstance(cue_words, list) or not all(isinstance(w, str) for w in cue_words):
+        raise ConfigError(f"{source}: 'cues' must be a list of words (their usual spelling)")
     rules: list[TagRule] = []
-    fields = {"id", "tag", "speaker", "patterns", "lemmas", "negation", "exclude", "position"}
+    fields = {"id", "tag", "speaker", "patterns", "lemmas", "negation", "exclude", "position", "guards"}
     for where, rule_id, raw in rule_entries(data, source, list_key="rules", key_field="id", noun="rule", fields=fields):
         if raw.get("tag") not in RULE_TAGS:
             raise ConfigError(
@@ -103,6 +125,9 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
             isinstance(seq, list) and seq and all(isinstance(x, str) for x in seq) for seq in lemmas
         ):
             raise ConfigError(f"{where}: 'lemmas' must be a list of non-empty lists of lemma strings")
+        guards = raw.get("guards") or []
+        if not isinstance(guards, list) or not set(guards) <= set(GUARDS):
+            raise ConfigError(f"{where}: 'guards' must be a list of {', '.join(GUARDS)}")
         patterns = compile_patterns(raw.get("patterns"), where, "patterns")
         if not patterns and not lemmas:
             raise ConfigError(f"{where}: needs 'patterns' or 'lemmas'")
@@ -116,30 +141,69 @@ def load_tag_rules(path: Path | None = None) -> TagRules:
                 negation=bool(raw.get("negation", False)),
                 exclude=compile_patterns(raw.get("exclude"), where, "exclude"),
                 position=parse_position(raw.get("position"), where),
+                guards=tuple(guards),
             )
         )
-    return TagRules(rules=tuple(rules), negation=negation, source=source, text=text)
+    return TagRules(
+        rules=tuple(rules),
+        negation=negation,
+        source=source,
+        text=text,
+        cues=load_cues(cue_words),
+        scope=parse_scope(data.get("scope"), source),
+    )
 
 
 # ------------------------------------------------------------------------ matching
-def _match_rule(rule: TagRule, utt: MinedUtterance, negation: re.Pattern[str]) -> str | None:
-    """The evidence text if ``rule`` fires on ``utt``, else None."""
-    if any(p.search(utt.text) for p in rule.exclude):
+def _lemma_spans(utt: MinedUtterance, text: str, seq: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """(start, end, end token) of each run of ``seq`` in the utterance's lemmas, in ``text`` offsets."""
+    offsets = []
+    pos = 0
+    for surface in utt.surfaces:
+        at = text.find(surface, pos)
+        at = pos if at < 0 else at
+        offsets.append((at, at + len(surface)))
+        pos = at + len(surface)
+    n = len(seq)
+    out = []
+    for i in range(len(utt.lemmas) - n + 1):
+        if utt.lemmas[i:i + n] == seq and len(offsets) >= i + n:
+            out.append((offsets[i][0], offsets[i + n - 1][1], i + n))
+    return out
+
+
+def _match_rule(rule: TagRule, utt: MinedUtterance, text: str, rules: TagRules) -> tuple[int, int, bool] | None:
+    """``(start, end, is_offer)`` of the first match of ``rule`` in ``text`` that its guards admit."""
+    if any(p.search(text) for p in rule.exclude):
         return None
+    spans: list[tuple[int, int, bool]] = []
     for pattern in rule.patterns:
-        for m in pattern.finditer(utt.text):
-            if rule.negation and negation.search(utt.text[m.end():]):
+        for m in pattern.finditer(text):
+            if rule.negation and rules.negation.search(text[m.end():]):
                 continue
-            return m.group()
+            spans.append((m.start(), m.end(), False))
     for seq in rule.lemmas:
-        n = len(seq)
-        for i in range(len(utt.lemmas) - n + 1):
-            if utt.lemmas[i:i + n] != seq:
+        for start, end, tok_end in _lemma_spans(utt, utt.text, seq):
+            if rule.negation and NEGATING_LEMMAS & set(utt.lemmas[tok_end:tok_end + 4]):
                 continue
-            if rule.negation and NEGATING_LEMMAS & set(utt.lemmas[i + n:i + n + 4]):
-                continue
-            return "".join(utt.surfaces[i:i + n]) if utt.surfaces else " ".join(seq)
+            if text == utt.text:
+                spans.append((start, end, False))
+    for start, end, _ in sorted(spans):
+        guard = clause_guards(rule.guards, rules.scope, text, start, end)
+        if guard is None:
+            return (start, end, False)
+        if guard == "offer":
+            return (start, end, True)
     return None
+
+
+def evidence_sentence(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that holds ``text[start:end]``, with that span marked 【…】."""
+    begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    after = _SENTENCE_END.search(text, max(end, start + 1) - 1 if end > start else end)
+    stop = after.end() if after else len(text)
+    stop = max(stop, end)
+    return (text[begin:start] + "【" + text[start:end] + "】" + text[end:stop]).strip()
 
 
 def find_tags(utterances: Sequence[MinedUtterance], rules: TagRules) -> tuple[TagHit, ...]:
@@ -150,23 +214,38 @@ def find_tags(utterances: Sequence[MinedUtterance], rules: TagRules) -> tuple[Ta
         rules: From :func:`load_tag_rules`.
 
     Returns:
-        At most one hit per (tag, utterance), in utterance order; evidence is the matched
-        (redacted) text and ``rule`` the id of the first rule that fired.
+        At most one hit per (tag, utterance), in utterance order; ``evidence`` is the whole
+        (redacted) sentence with the matched span marked, ``matched`` the span and ``rule`` the
+        id of the first rule that fired.
 
     """
-    hits: list[TagHit] = []
     total = len(utterances)
-    for utt in utterances:
+    spelled = [respell(u.text, rules.cues, tokenize(u.text)) for u in utterances]
+    candidates: list[Candidate] = []
+    for utt, form in zip(utterances, spelled, strict=True):
         fired: set[str] = set()
         for rule in rules.rules:
             if rule.tag in fired or not speaker_allows(rule.speaker, utt.speaker):
                 continue
             if not rule.position.allows(utt, total):
                 continue
-            evidence = _match_rule(rule, utt, rules.negation)
-            if evidence is not None:
+            found = _match_rule(rule, utt, form.text, rules)
+            if found is not None:
                 fired.add(rule.tag)
-                hits.append(TagHit(rule.tag, utt.index, utt.start_s, evidence, rule.id))
+                candidates.append(Candidate(rule.tag, utt.index, found[0], found[1], rule.id, offer=found[2]))
+    by_index = {u.index: i for i, u in enumerate(utterances)}
+    texts = {u.index: f.text for u, f in zip(utterances, spelled, strict=True)}
+    kept = call_scope(candidates, utterances, texts, rules.scope)
+    hits = []
+    for cand in kept:
+        utt = utterances[by_index[cand.utterance]]
+        start, end = spelled[by_index[cand.utterance]].original_span(cand.start, cand.end)
+        hits.append(
+            TagHit(
+                cand.tag, utt.index, utt.start_s, evidence_sentence(utt.text, start, end), cand.rule,
+                matched=utt.text[start:end],
+            )
+        )
     return tuple(hits)
 
 

@@ -46,7 +46,6 @@ def _label(scorer: LexiconScorer, text: str) -> str:
         ("結局解決してないじゃないですか", "negative"),  # じゃないですか asserts, it does not negate
         ("ネットが使えへんのやけど", "negative"),  # Kansai negation
         ("一時間近く待たされたんですよ", "negative"),
-        ("さっきも言いましたけど", "negative"),
         # polite positive and negative
         ("助かりました、ありがとうございます", "positive"),
         ("丁寧に説明していただいて安心しました", "positive"),

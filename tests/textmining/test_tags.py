@@ -142,3 +142,150 @@ def test_invalid_rules_name_file_and_rule(tmp_path: Path, yaml_text: str, messag
     with pytest.raises(ConfigError, match=str(path).replace("\\", "\\\\")) as info:
         load_tag_rules(path)
     assert message in str(info.value)
+
+
+def call_tags(turns: list[tuple[str, str]]) -> set[str]:
+    """Tags of a whole call given as (speaker, text) turns."""
+    utts = [mined(text, speaker, i) for i, (speaker, text) in enumerate(turns)]
+    return {h.tag for h in find_tags(utts, RULES)}
+
+
+# Registers: polite (丁寧), plain, casual, light Kansai, elderly; each says the same signal.
+REGISTERS = [
+    ("repeat_contact", "先週もお問い合わせさせていただいたのですが"),
+    ("repeat_contact", "こないだも電話したやん"),
+    ("repeat_contact", "前回の担当の方には今週中に直ると言われたんですが"),
+    ("repeat_contact", "これで三回目ですよ"),
+    ("repeat_explanation", "何回同じこと言わせるんですか"),
+    ("repeat_explanation", "前の方にも説明したんですけど"),
+    ("repeat_explanation", "また最初から話さなあかんの"),
+    ("escalation_request", "上の者を出してください"),
+    ("escalation_request", "責任者と話をさせてもらえますか"),
+    ("escalation_request", "話のわかる人に代わってよ"),
+    ("long_wait", "一週間たっても返事が来ないんですよ"),
+    ("long_wait", "電話がなかなかつながらなくて"),
+    ("long_wait", "注文した品物がまだ届かないんです"),
+    ("long_wait", "いつまで待てばいいんですか"),
+    ("churn_intent", "もう他のところに変えようかなと思ってます"),
+    ("churn_intent", "退会の手続きをお願いしたいのですが"),
+    ("churn_intent", "こんなんやったらもうやめるわ"),
+    ("anger", "もう我慢の限界です"),
+    ("anger", "対応がひどすぎますよ"),
+    ("anger", "本当に困ってるんです"),
+    ("anger", "話にならないですね"),
+    ("channel_switch", "アプリから解約しようとしたんですができなくて"),
+    ("channel_switch", "チャットボットじゃ全然解決しなくて"),
+    ("channel_switch", "お店に持って行ったら電話してくれって言われて"),
+    ("channel_switch", "よくある質問を見てもわからなかったので"),
+]
+
+
+@pytest.mark.parametrize(("tag", "text"), REGISTERS)
+def test_tag_fires_across_registers(tag: str, text: str) -> None:
+    assert tag in tags_of(text)
+
+
+# Homophone ASR slips: the cue is matched on its reading.
+@pytest.mark.parametrize(
+    ("tag", "text", "speaker"),
+    [
+        ("churn_intent", "開約したいんですけど", "customer"),
+        ("repeat_contact", "全開も電話したんですが", "customer"),
+        ("escalation_request", "セキニンシャ出してください", "customer"),
+    ],
+)
+def test_homophone_slips_match_on_readings(tag: str, text: str, speaker: str) -> None:
+    assert tag in tags_of(text, speaker)
+
+
+def test_callback_slip_is_unresolved_at_the_end() -> None:
+    turns = [("customer", "ネットが使えないんです"), ("agent", "確認して織り返しご連絡します")]
+    assert "unresolved" in call_tags(turns)
+
+
+# Scope: negated, hypothetical, about someone else, past, where signed up.
+HARD_NEGATIVES = [
+    ("churn_intent", "もし解約したいってなったら違約金はかかりますか"),
+    ("churn_intent", "母の回線を解約したいんですけど"),
+    ("churn_intent", "オプションだけ解約したいんです"),
+    ("churn_intent", "他社に乗り換えるつもりはありません"),
+    ("channel_switch", "ネットで申し込んだんですけど"),
+    ("channel_switch", "お店で購入したんですが"),
+    ("repeat_contact", "電話したのは今日が初めてです"),
+    ("repeat_contact", "前に別の件で問い合わせたことはあります"),
+    ("repeat_explanation", "さっき説明していただいた件ですが"),
+    ("anger", "なぜ料金が変わったのか教えていただけますか"),
+    ("anger", "最悪の場合はどうなりますか"),
+    ("escalation_request", "上司と相談してから決めます"),
+    ("long_wait", "電話がつながってよかったです"),
+]
+
+
+@pytest.mark.parametrize(("tag", "text"), HARD_NEGATIVES)
+def test_scope_rejects_hard_negatives(tag: str, text: str) -> None:
+    assert tag not in tags_of(text)
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        # withdrawn later in the call
+        ([("customer", "解約したいんですけど"), ("agent", "割引がございます"),
+          ("customer", "それならやっぱり続けます")], False),
+        ([("customer", "解約したいんですけど"), ("agent", "割引がございます"),
+          ("customer", "じゃあ解約はやめておきます")], False),
+        # still standing at the end
+        ([("customer", "解約したいんですけど"), ("agent", "割引がございます"),
+          ("customer", "いえ、解約でお願いします")], True),
+    ],
+)
+def test_withdrawn_churn_intent_is_dropped(turns: list[tuple[str, str]], expected: bool) -> None:
+    assert ("churn_intent" in call_tags(turns)) is expected
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        ([("agent", "担当部署におつなぎしましょうか"), ("customer", "いえ、結構です")], False),
+        ([("agent", "担当部署におつなぎすることもできますが"), ("customer", "大丈夫です")], False),
+        ([("agent", "担当部署におつなぎしましょうか"), ("customer", "はい、お願いします")], True),
+        ([("agent", "担当部署におつなぎいたします"), ("customer", "はい")], True),
+        ([("agent", "お電話代わりました、技術担当の佐藤です"), ("customer", "はい")], True),
+    ],
+)
+def test_an_offer_is_a_transfer_only_when_accepted(turns: list[tuple[str, str]], expected: bool) -> None:
+    assert ("transfer" in call_tags(turns)) is expected
+
+
+@pytest.mark.parametrize(
+    "promise",
+    [
+        "上の者から本日中にお電話させていただきます",
+        "確認が取れ次第ご連絡いたします",
+        "担当部署で調査いたしますので、数日お時間をいただけますか",
+        "後日改めてご連絡差し上げます",
+    ],
+)
+def test_call_back_promises_at_the_end_are_unresolved(promise: str) -> None:
+    turns = [("customer", "請求がおかしいんです"), ("agent", "申し訳ございません"), ("agent", promise),
+             ("customer", "わかりました"), ("agent", "失礼いたします")]
+    assert "unresolved" in call_tags(turns)
+
+
+def test_a_pre_hold_request_is_not_unresolved() -> None:
+    turns = [("customer", "請求がおかしいんです"), ("agent", "お調べしますのでこのままお待ちください")]
+    assert "unresolved" not in call_tags(turns)
+
+
+def test_evidence_is_the_whole_sentence_with_the_span_marked() -> None:
+    utt = mined("もしもし。前にも同じことで電話したんですけど。まだ直らないんです", "customer", 3)
+    (hit,) = [h for h in find_tags([utt], RULES) if h.tag == "repeat_contact"]
+    assert (hit.utterance_index, hit.start_s) == (3, 3.0)
+    assert hit.evidence.startswith("【前にも同じことで電話") and hit.evidence.endswith("けど。")
+    assert hit.matched and hit.matched in hit.evidence.replace("【", "").replace("】", "")
+    assert "もしもし" not in hit.evidence and "直らない" not in hit.evidence
+
+
+def test_slip_evidence_shows_what_was_said() -> None:
+    (hit,) = find_tags([mined("開約したいんですけど")], RULES)
+    assert hit.tag == "churn_intent" and "開約" in hit.evidence and "解約" not in hit.evidence
