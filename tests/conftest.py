@@ -37,6 +37,18 @@ def postgres_unavailable() -> str | None:
     return _postgres_state["reason"]
 
 
+def _trigram_extension_in_public(admin: sa.Engine) -> None:
+    # pg_trgm is one per database. Created by a migration inside a test's own schema, it would be
+    # dropped with that schema (CASCADE) under the feet of another test session sharing the
+    # server ("referenced operator class was concurrently dropped"). Created once in public, no
+    # test schema owns it; the migration then takes its "extension in another schema" path.
+    try:
+        with admin.begin() as connection:
+            connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except sa.exc.IntegrityError:
+        pass  # another session created it at the same moment
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL database in a fresh schema, dropped afterwards."""
@@ -46,6 +58,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(f"PostgreSQL at {POSTGRES_URL} unreachable ({reason})")
     schema = f"koe_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
+    _trigram_extension_in_public(admin)
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
