@@ -32,11 +32,17 @@ stop_hogs() {
 forward() {
     if [[ -n $pytest_pid ]]; then
         kill -"$1" -- "-$pytest_pid" 2>/dev/null || true
+        # A test may have installed its own handler (a server running inside pytest) and go on: 30 s
+        # to stop, then the whole group is killed.
+        (sleep 30; kill -KILL -- "-$pytest_pid" 2>/dev/null || true) &
     fi
 }
-trap stop_hogs EXIT
-trap 'forward INT' INT
-trap 'forward TERM' TERM
+traps() {
+    trap stop_hogs EXIT
+    trap 'forward INT' INT
+    trap 'forward TERM' TERM
+}
+traps
 
 for _ in $(seq "$HOGS"); do
     "$PYTHON" -c 'while 1: pass' &
@@ -50,6 +56,7 @@ set -m
 "$PYTHON" -m pytest "$@" &
 pytest_pid=$!
 set +m
+traps  # leaving job control resets the signal handlers, these traps' among them
 status=0
 while :; do
     wait "$pytest_pid" && status=0 || status=$?

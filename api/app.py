@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import pages
 from api.auth import Authenticator
@@ -78,6 +78,80 @@ class RefuseNul:
         await self.app(scope, receive, send)
 
 
+class BodyTooLarge(Exception):
+    """Raised inside :class:`LimitBody` when a body without Content-Length grows past the limit."""
+
+
+class LimitBody:
+    """Refuse request bodies over ``max_bytes`` with 413, before authentication or any route.
+
+    A declared ``Content-Length`` over the limit is answered at once, without reading a byte of
+    the body; a chunked body is counted as it arrives and cut off at the limit. So an
+    unauthenticated client cannot make a worker buffer a 64 MB upload (``KOE_MAX_BODY_BYTES``).
+
+    Args:
+        app: The application behind it.
+        max_bytes: Largest body accepted, in bytes.
+
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 for an oversized body, else pass the request on with a counting ``receive``."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False  # the server (h11, httptools) refuses a malformed length itself
+            if too_large:
+                await self._refuse(scope, receive, send)
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = JSONResponse(
+            status_code=413,
+            content={
+                "error": {
+                    "code": "payload_too_large",
+                    "message": f"request body over {self.max_bytes} bytes; send less (the limit is KOE_MAX_BODY_BYTES)",
+                }
+            },
+            headers={"Connection": "close"},
+        )
+        await refusal(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, *, report_cache_s: float | None = None) -> FastAPI:
     """Build koe's service.
 
@@ -112,7 +186,12 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     app.state.koe = AppState(
         settings=settings,
         database=Database(load_read_sessionmaker(url), url),
-        auth=Authenticator(url),
+        auth=Authenticator(
+            url,
+            audio_roles=settings.audio_roles,
+            on_reports_changed=cache.clear,
+            secure_cookies=settings.secure_cookies,
+        ),
         cache=cache,
         runner=runner,
     )
@@ -120,6 +199,8 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
     pages.configure_templates(app.state.templates)
     install_error_handlers(app)
     app.add_middleware(RefuseNul)
+    # Added last, so outermost: an oversized body is refused before anything else looks at it.
+    app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", response_model=Health, tags=["health"], summary="Liveness (no key needed)")
     async def health() -> Health:

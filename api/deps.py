@@ -76,21 +76,21 @@ async def get_database(state: Annotated[AppState, Depends(get_state)]) -> Databa
 async def get_principal(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Principal:
     """The authenticated caller (401 through the error handler when there is none).
 
-    A key seen within the key cache's lifetime is answered on the event loop; anything that needs
-    the database (a new key, a page session's revocation check) runs in a worker thread.
+    Runs in a worker thread: even a cached key is checked against the change markers in the
+    database (a key revoked by another worker or the CLI is refused at once; ``api.auth``).
     """
-    principal = state.auth.cached_principal(request)
-    if principal is None:
-        principal = await run_in_threadpool(state.auth.authenticate, request)
+    principal = await run_in_threadpool(state.auth.authenticate, request)
     request.state.principal = principal
     return principal
 
 
-def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+def require(permission: Permission) -> Callable[[Principal, AppState], Awaitable[Principal]]:
     """A dependency that lets through only callers whose role grants ``permission``."""
 
-    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        check(principal, permission)
+    async def dependency(
+        principal: Annotated[Principal, Depends(get_principal)], state: Annotated[AppState, Depends(get_state)]
+    ) -> Principal:
+        check(principal, permission, state.auth.roles)
         return principal
 
     dependency.__name__ = f"require_{permission.name.lower()}"
@@ -100,6 +100,17 @@ def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal
 def raw_text_allowed(principal: Principal, state: AppState) -> bool:
     """Unredacted text only when ``KOE_RAW_TEXT`` is on and the role may see it."""
     return state.settings.raw_text and principal.can(Permission.RAW_TEXT)
+
+
+def shown_attributes(principal: Principal, state: AppState) -> frozenset[str] | None:
+    """The call attributes (extra input columns) ``principal`` may see; ``None``: all of them.
+
+    Extra columns are kept verbatim and may hold a caller's name or number, so roles without
+    :data:`Permission.ATTRIBUTES` (everyone but data) see only ``KOE_ATTRIBUTES_SHOWN``.
+    """
+    if principal.can(Permission.ATTRIBUTES):
+        return None
+    return frozenset(state.settings.attributes_shown)
 
 
 DB = Annotated[Database, Depends(get_database)]

@@ -2,14 +2,17 @@
 
 The pages read the same functions as the JSON API (one source of truth) and draw charts as inline
 SVG (``api/charts.py``). Sign-in takes an API key once and keeps an opaque session token in an
-HTTP-only, ``SameSite=Strict`` cookie (``Secure`` when ``KOE_SECURE_COOKIES``).
+HTTP-only, ``SameSite=Strict`` cookie, named ``__Host-koe_session`` and ``Secure`` behind HTTPS
+(``KOE_SECURE_COOKIES``, default: from the request's scheme). Sign-in and sign-out check the
+``Origin`` header (``Referer`` when a browser sends no Origin): a form posted from another site is
+refused, so nobody can sign a victim into the attacker's account (login CSRF) or out of their own.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,11 +20,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from api import charts
-from api.auth import SESSION_COOKIE, SESSION_TTL_S, Permission, Principal
-from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require
+from api.auth import SESSION_TTL_S, Permission, Principal, cookie_is_secure, session_cookie_name
+from api.deps import DB, State, get_principal, ranking_key, raw_text_allowed, require, shown_attributes
 from api.presenters import customer_brief, customer_detail, list_customers
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
-from koe.errors import AuthError
+from koe.errors import AuthError, ForbiddenError
 from models.call_detail import call_detail
 from models.call_list import list_calls
 from models.topic_report import topic_report
@@ -70,6 +73,36 @@ def home(request: Request, principal: Annotated[Principal, Depends(get_principal
     return RedirectResponse(target, status_code=303)
 
 
+def check_origin(request: Request, allowed: tuple[str, ...] = ()) -> None:
+    """Refuse a form post that a browser sent from another site (login CSRF).
+
+    Browsers send ``Origin`` with every POST; where one sends none, ``Referer`` is checked instead.
+    A request with neither comes from a program, not from a page on another site, and passes.
+
+    Args:
+        request: The sign-in or sign-out request.
+        allowed: Further origins (``KOE_ALLOWED_ORIGINS``), for a proxy that rewrites ``Host``.
+
+    Raises:
+        ForbiddenError: when the request came from another origin.
+
+    """
+    own = f"{request.url.scheme}://{request.url.netloc}".lower()
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if referer is None:
+            return
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+    origin = origin.strip().rstrip("/").lower()
+    if origin != own and origin not in allowed:
+        raise ForbiddenError(
+            f"sign-in form posted from {origin[:100]!r}, not from {own}; sign in on koe's own page, or add the "
+            "public address to KOE_ALLOWED_ORIGINS when a proxy serves koe under another name"
+        )
+
+
 @router.get("/signin")
 def signin_form(request: Request, next: str | None = None) -> Response:
     """The sign-in form."""
@@ -84,6 +117,7 @@ def signin(
     next: Annotated[str, Form(max_length=500)] = "/ui/",
 ) -> Response:
     """Check the key once and start a page session (the cookie holds a token, not the key)."""
+    check_origin(request, state.settings.allowed_origins)
     try:
         token = state.auth.open_session(key.strip())
     except AuthError:
@@ -91,13 +125,15 @@ def signin(
         response.status_code = 401
         return response
     response = RedirectResponse(_safe_next(next), status_code=303)
+    secure = cookie_is_secure(request, state.settings.secure_cookies)
+    # __Host- cookies must be Secure, Path=/ and carry no Domain; browsers refuse them otherwise.
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(secure),
         token,
         max_age=SESSION_TTL_S,
         httponly=True,
         samesite="strict",
-        secure=state.settings.secure_cookies,
+        secure=secure,
         path="/",
     )
     return response
@@ -106,11 +142,14 @@ def signin(
 @router.post("/signout")
 def signout(request: Request, state: State) -> Response:
     """End the page session."""
-    token = request.cookies.get(SESSION_COOKIE)
+    check_origin(request, state.settings.allowed_origins)
+    secure = cookie_is_secure(request, state.settings.secure_cookies)
+    name = session_cookie_name(secure)
+    token = request.cookies.get(name)
     if token:
         state.auth.close_session(token)
     response = RedirectResponse("/ui/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=state.settings.secure_cookies)
+    response.delete_cookie(name, path="/", httponly=True, samesite="strict", secure=secure)
     return response
 
 
@@ -190,7 +229,8 @@ def call_page(
 ) -> Response:
     """A call as a two-sided chat with tags in place, the timeline bar and the recording."""
     raw_text = raw_text_allowed(principal, state)
-    detail = db.call(lambda s: call_detail(s, call_id, raw_text=raw_text))
+    shown = shown_attributes(principal, state)
+    detail = db.call(lambda s: call_detail(s, call_id, raw_text=raw_text, attributes_shown=shown))
     tags_by_utterance: dict[int, list[dict[str, Any]]] = {}
     for tag in detail["tags"]:
         tags_by_utterance.setdefault(tag["utterance_index"], []).append(tag)

@@ -49,6 +49,59 @@ def keys_create(
     sys.stdout.write(plain + "\n")
 
 
+@keys_app.command("list")
+def keys_list(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Show revoked keys too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List API keys: prefix, role, name, created, last used, revoked (never the key itself)."""
+    from dataclasses import asdict
+
+    from models.db import transaction
+    from models.keys import list_keys
+
+    config = settings()
+    try:
+        with transaction(database(config)) as session:
+            keys = list_keys(session, include_revoked=include_revoked)
+    except KoeError as exc:
+        fail(exc)
+    rows = [
+        {
+            **asdict(k),
+            **{f: (getattr(k, f).isoformat() if getattr(k, f) else None) for f in ("created_at", "last_used_at", "revoked_at")},
+        }
+        for k in keys
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no API keys; create one with `koe keys create --role manager|csm|data`")
+        return
+    for row in rows:
+        state = f"revoked {row['revoked_at'][:16]}" if row["revoked_at"] else "live"
+        used = (row["last_used_at"] or "never")[:16]
+        sys.stdout.write(f"{row['prefix']}…\t{row['role']}\t{row['name'] or '-'}\tcreated {row['created_at'][:16]}\tlast used {used}\t{state}\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix as `koe keys list` shows it (koe_ and 8 characters).")],
+) -> None:
+    """Revoke a key at once in every server process, and end its page sessions."""
+    from models.db import transaction
+    from models.keys import revoke_key
+
+    config = settings()
+    try:
+        with transaction(database(config)) as session:
+            count = revoke_key(session, prefix)
+    except KoeError as exc:
+        fail(exc)
+    console.print(f"revoked {count} key(s) with prefix {prefix.strip()}; every server refuses them from now on")
+
+
 @sentiment_app.command("train")
 def sentiment_train(
     labels: Annotated[Path, typer.Argument(help="CSV (text,label) or JSONL of labelled utterances.")],

@@ -14,21 +14,24 @@ def customers_forget(
     customer_id: str,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase everything koe holds about a customer (APPI): calls, texts, scores, search entries, copies."""
-    from models.db import transaction
-    from models.privacy import compact_storage, forget_customer
+    """Erase everything koe holds about a customer (APPI): calls, texts, scores, search entries, copies.
+
+    Also takes the words only they said out of the topic model, drops older topic-model versions,
+    makes every server process drop its report cache, and re-publishes koe's Prefect artifacts.
+    """
+    from flows.erasure import forget_everywhere
 
     config = settings()
     if not yes and not typer.confirm(f"Erase every trace of customer {customer_id}?"):
         raise typer.Exit(1)
     try:
-        url = database(config)
-        with transaction(url) as session:
-            report = forget_customer(session, customer_id, data_dir=config.data_dir)
-        compact_storage(url)
+        database(config)
+        report = forget_everywhere(config, customer_id)
     except KoeError as exc:
         fail(exc)
     print_json(report)
+    if report.get("prefect_error"):
+        console.print(f"[yellow]{report['prefect_error']}[/yellow]")
 
 
 def customers_unforget(customer_id: str) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import JsonOption, console, fail, print_json, read, settings
+from cli.context import JsonOption, console, database, fail, print_json, read, settings
 from koe.errors import KoeError
 
 calls_app = typer.Typer(help="Look at processed calls.", no_args_is_help=True)
@@ -69,3 +69,57 @@ def topics_report(
             f"{topic['topic_id']:>3} {topic['label']:<30} calls={topic['volume']} share={topic['share']:.0%}",
             highlight=False,
         )
+
+
+def _editor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+@topics_app.command("rename")
+def topics_rename(topic_id: int, label: str, as_json: JsonOption = False) -> None:
+    """Give a topic your own name; it is kept across refits and reprocessing."""
+    from models.db import transaction
+    from models.topic_edits import rename_topic
+
+    config = settings()
+    try:
+        with transaction(database(config)) as session:
+            result = rename_topic(session, topic_id, label, by=_editor())
+    except KoeError as exc:
+        fail(exc)
+    print_json(result) if as_json else console.print(f"topic {topic_id} is now 「{result['label']}」")
+
+
+@topics_app.command("merge")
+def topics_merge(
+    topic_id: int,
+    into: Annotated[int, typer.Option(help="The topic whose calls the merged topic's calls join.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Count a topic's calls for another topic, in history and in every refit from now on."""
+    from models.db import transaction
+    from models.topic_edits import merge_topic
+
+    config = settings()
+    try:
+        with transaction(database(config)) as session:
+            result = merge_topic(session, topic_id, into, by=_editor())
+    except KoeError as exc:
+        fail(exc)
+    print_json(result) if as_json else console.print(f"topic {topic_id} now counts for topic {result['merged_into']}")
+
+
+@topics_app.command("edits")
+def topics_edits(as_json: JsonOption = False) -> None:
+    """Every rename and merge made so far: which topic, by whom and when."""
+    from models.topic_edits import list_topic_edits
+
+    edits = read(settings(), list_topic_edits)
+    if as_json:
+        print_json(edits)
+        return
+    for edit in edits:
+        target = f"→ {edit['into_topic_id']}" if edit["action"] == "merge" else f"「{edit['label']}」"
+        console.print(f"{edit['edited_at']} {edit['edited_by']}: {edit['action']} {edit['topic_id']} {target}", highlight=False)

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from insights.churn import load_churn_weights
-from insights.webhook import build_risk_event, deliver, level_rose
+from insights.webhook import build_risk_event, check_webhook_url, deliver, level_rose
 from koe.errors import ConfigError
 from koe.settings import Settings, get_settings
 from models.customers import RiskChange, all_customer_ids, refresh_summaries
@@ -29,13 +29,16 @@ def refresh_customers(settings: Settings, customer_ids: Sequence[str]) -> int:
     """Recompute the summaries and churn risk of ``customer_ids``; returns how many were refreshed.
 
     Raises:
-        ConfigError: when ``KOE_WEBHOOK_URL`` is set without ``KOE_WEBHOOK_SECRET``.
+        ConfigError: when ``KOE_WEBHOOK_URL`` is set without ``KOE_WEBHOOK_SECRET``, or is not https
+            (and ``KOE_WEBHOOK_ALLOW_HTTP`` is off).
 
     """
     if settings.webhook_url and not settings.webhook_secret:
         raise ConfigError(
             "KOE_WEBHOOK_URL is set but KOE_WEBHOOK_SECRET is not; set a secret to sign webhook events"
         )
+    if settings.webhook_url:
+        check_webhook_url(settings.webhook_url, allow_http=settings.webhook_allow_http)
     url = settings.resolved_database_url
     weights = load_churn_weights(settings.churn_weights)
     now = datetime.now(UTC)
@@ -66,9 +69,10 @@ def notify_rises(settings: Settings, changes: Sequence[RiskChange], *, now: date
         if not level_rose(change.previous_level, change.risk.level):
             continue
         event = build_risk_event(change.customer_id, change.previous_level, change.risk, now=now)
-        result = deliver(target, event, secret=secret)
+        result = deliver(target, event, secret=secret, allow_http=settings.webhook_allow_http)
         if result.status != "delivered":
-            get_logger().warning("webhook for %s failed: %s", change.customer_id, result.error)
+            # The event id, never the customer id: run logs outlive a customer's erasure.
+            get_logger().warning("webhook event %s failed: %s", event["id"], result.error)
 
         def record(change: RiskChange = change, event: dict[str, Any] = event, result: Any = result) -> None:
             with transaction(url) as session:

@@ -26,7 +26,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from koe.errors import InputError
-from koe.sources import Discovery
+from koe.sources import Discovery, link_outside
 
 COPY_CHUNK_BYTES = 1 << 20
 
@@ -82,7 +82,14 @@ def check_local(path: Path, *, settle_s: float) -> list[Deferred]:
     """Files at a local ``path`` (a folder's top level, or one file) that this run must leave alone."""
     if not path.exists():
         return []
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    if path.is_file():
+        files = [path]
+    else:
+        # A link out of the folder is never opened here (it could be a FIFO that blocks):
+        # discovery records it as a failed input naming the file and the fix.
+        root = path.resolve()
+        entries = (p for p in path.iterdir() if not p.name.startswith(".") and link_outside(p, root) is None)
+        files = sorted(p for p in entries if p.is_file())
     now_s = time.time()
     deferred: list[Deferred] = []
     for item in files:

@@ -83,11 +83,21 @@ def recorded_run(flow: str, parameters: dict[str, Any], run_id: int | None = Non
     finish_flow_run(run.run_id, run.summary)
 
 
+#: Descriptions of koe's artifacts: how erasure (``flows.erasure``) finds them again.
+TOPIC_REPORT_ARTIFACT = "koe topic report"
+CHURN_RISK_ARTIFACT = "Highest-risk customers and why"
+KOE_ARTIFACTS = (TOPIC_REPORT_ARTIFACT, CHURN_RISK_ARTIFACT)
+
+
 def publish_artifacts(settings: Settings) -> None:
     """Publish the topic report (markdown) and the highest-risk customers (table) as artifacts.
 
     Only redacted text and aggregates go into artifacts: they are visible to everyone with access
-    to the Prefect server.
+    to the Prefect server. They carry no artifact *key* on purpose: Prefect copies a keyed
+    artifact's whole data into an ``artifact-collection`` event, and events cannot be deleted
+    through Prefect's API, so a customer named there would outlive their erasure. Unkeyed
+    artifacts (shown on their flow run's page) are deleted and re-published when a customer is
+    forgotten (``flows.erasure``).
     """
     if FlowRunContext.get() is None:
         return
@@ -98,6 +108,6 @@ def publish_artifacts(settings: Settings) -> None:
     with transaction(url) as session:
         markdown = topic_report_markdown(session)
         table = risk_table(session, limit=20)
-    create_markdown_artifact(key="koe-topic-report", markdown=markdown, description="koe topic report")
+    create_markdown_artifact(markdown=markdown, description=TOPIC_REPORT_ARTIFACT)
     if table:
-        create_table_artifact(key="koe-churn-risk", table=table, description="Highest-risk customers and why")
+        create_table_artifact(table=table, description=CHURN_RISK_ARTIFACT)

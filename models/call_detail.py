@@ -7,6 +7,7 @@ checks the role and the setting).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -41,9 +42,23 @@ def load_call(session: Session, call_id: str) -> Call:
     return row
 
 
-def call_detail(session: Session, call_id: str, *, raw_text: bool = False) -> dict[str, Any]:
-    """Everything koe knows about one call, in the API's ``GET /calls/{call_id}`` shape."""
+def call_detail(
+    session: Session, call_id: str, *, raw_text: bool = False, attributes_shown: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Everything koe knows about one call, in the API's ``GET /calls/{call_id}`` shape.
+
+    Args:
+        session: Open session.
+        call_id: The call.
+        raw_text: Return the unredacted text where it was kept (the caller checks role and setting).
+        attributes_shown: Only these call attributes (extra input columns, which may hold a
+            caller's name or number); ``None`` returns them all (the data role, the CLI).
+
+    """
     row = load_call(session, call_id)
+    attributes = dict(row.attributes or {})
+    if attributes_shown is not None:
+        attributes = {k: v for k, v in attributes.items() if k in attributes_shown}
     topic_ids = [t.topic_id for t in row.topics]
     labels = (
         dict(session.execute(select(TopicRow.id, TopicRow.label).where(TopicRow.id.in_(topic_ids))).tuples().all())
@@ -63,7 +78,7 @@ def call_detail(session: Session, call_id: str, *, raw_text: bool = False) -> di
         "speakers_separated": row.speakers_separated,
         "transcript_source": row.transcript_source,
         "pipeline_version": row.pipeline_version,
-        "attributes": row.attributes,
+        "attributes": attributes,
         "has_recording": bool(row.recording_path),
         "utterances": [
             {

@@ -36,6 +36,7 @@ from models.tables import (
     UtteranceRow,
     utcnow,
 )
+from models.topic_edits import fold_merged, merge_map
 from textmining.topics import primary_topic
 
 #: How long a claim protects a call from other workers before it is considered abandoned.
@@ -355,6 +356,7 @@ def store_topic_weights(
 ) -> None:
     """Replace a call's topic weights with ``topics`` from model ``topic_model_id``, marking its primary topic."""
     session.execute(delete(CallTopicRow).where(CallTopicRow.call_pk == call_pk))
+    topics = fold_merged(topics, merge_map(session))  # a manager merged these topics (models.topic_edits)
     primary = primary_topic(topics)
     for weight in topics:
         session.add(

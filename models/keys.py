@@ -1,7 +1,9 @@
 """API keys: created once (the plain key is shown a single time), stored only as a SHA-256 hash.
 
 Keys are 32 random bytes, so a plain SHA-256 (not a slow password hash) is the right digest: there is
-nothing to brute-force. Lookups go by hash and the final comparison is constant-time.
+nothing to brute-force. Lookups go by hash and the final comparison is constant-time. Revoking a key
+bumps the ``keys`` change marker (``models.markers``) in the same transaction, so every server
+process drops its key cache on its next request.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from koe.errors import AuthError, ConfigError
+from koe.errors import AuthError, ConfigError, NotFoundError
+from models.markers import KEYS, bump_marker
 from models.tables import ApiKey, WebSession, utcnow
 
 ROLES = ("manager", "csm", "data")
@@ -30,6 +33,19 @@ class KeyInfo:
     role: str
     name: str
     prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyListing:
+    """A key as ``koe keys list`` shows it (never the key or its hash)."""
+
+    key_id: int
+    prefix: str
+    role: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 def hash_key(key: str) -> str:
@@ -68,11 +84,38 @@ def verify_key(session: Session, plain: str) -> KeyInfo:
     return KeyInfo(row.id, row.role, row.name, row.prefix)
 
 
+def list_keys(session: Session, *, include_revoked: bool = True) -> list[KeyListing]:
+    """Every key, oldest first: prefix, role, name and when it was created, last used, revoked."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return [
+        KeyListing(row.id, row.prefix, row.role, row.name, row.created_at, row.last_used_at, row.revoked_at)
+        for row in session.scalars(query)
+    ]
+
+
 def revoke_key(session: Session, prefix: str) -> int:
-    """Revoke every key whose prefix is ``prefix``; returns how many were revoked."""
+    """Revoke every live key whose prefix is ``prefix`` and end their page sessions.
+
+    Returns:
+        How many keys were revoked (at least 1).
+
+    Raises:
+        NotFoundError: when no live key has that prefix.
+
+    """
+    prefix = prefix.strip().rstrip("…").rstrip(".")
     rows = list(session.scalars(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))))
+    if not rows:
+        raise NotFoundError(
+            f"no live API key has the prefix {prefix!r}; `koe keys list` shows the prefixes (koe_ and 8 characters)"
+        )
+    now = utcnow()
     for row in rows:
-        row.revoked_at = utcnow()
+        row.revoked_at = now
+    session.execute(delete(WebSession).where(WebSession.key_id.in_([row.id for row in rows])))
+    bump_marker(session, KEYS)
     return len(rows)
 
 

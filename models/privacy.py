@@ -5,6 +5,12 @@ customer is forgotten completely or not at all. Files are deleted only after the
 the session (a crash between the two leaves orphan files, which :func:`purge_expired` sweeps by
 age; never rows pointing at deleted files that a page would try to serve).
 
+Topic models are fitted on every call, so their vocabularies, top terms and labels can hold words
+only the forgotten customer said: ``models.topic_erasure`` takes those out of the current model and
+the stored topics and drops the older versions. Every server process caches reports; forgetting
+bumps the ``reports`` change marker (``models.markers``) in the same transaction, so each drops its
+cache on its next request. Prefect artifacts live in Prefect's own database (``flows.erasure``).
+
 Deleted rows can survive on disk: SQLite keeps them in free pages, the WAL and the FTS5 index
 segments until they are merged; PostgreSQL keeps dead tuples until ``VACUUM``. After a forget, run
 :func:`compact_storage` (outside any transaction) so the bytes are gone too.
@@ -40,6 +46,7 @@ from sqlalchemy.orm import Session
 from koe.errors import InputError, NotFoundError
 from models.calls import customer_hash, is_forgotten
 from models.db import load_engine
+from models.markers import REPORTS, bump_marker
 from models.tables import (
     Call,
     CallCategoryRow,
@@ -54,6 +61,7 @@ from models.tables import (
     UtteranceRow,
     WebhookDelivery,
 )
+from models.topic_erasure import customer_tokens, scrub_topic_models, words_only_they_said
 
 #: Folders under the data dir that hold koe's copies of inputs (never the model cache or the database).
 COPY_FOLDERS = ("recordings", "staging")
@@ -65,8 +73,11 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     Deletes the customer's calls with their utterances (and so their search entries: the SQLite FTS
     triggers fire on delete; PostgreSQL's trigram index follows the rows), metrics, tags,
     categories and topic weights; their summary and webhook deliveries; topic quotes taken from
-    their calls; per-call failures of their calls in the pipeline-run history; the customer row; and
-    koe's copies of their recordings and staged inputs under ``data_dir``. Originals outside
+    their calls; per-call failures of their calls in the pipeline-run history; the customer row; the
+    words only they said from the current topic model and the topics, and the older topic-model
+    versions (``models.topic_erasure``); and koe's copies of their recordings and staged inputs
+    (audio, transcript lines, manifest rows) under ``data_dir``. Every server process's report
+    cache is dropped through the ``reports`` change marker. Originals outside
     ``data_dir`` (the customer's inbox) are not koe's to delete; so that ingesting them again does
     not bring the customer back, the SHA-256 of the id goes on a suppression list
     (``forgotten_customers``) that every ingest checks. ``unforget_customer`` lifts it.
@@ -94,6 +105,7 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     call_pks = [row.id for row in calls]
     call_ids = {row.call_id for row in calls}
     counts: dict[str, Any] = {"customer_id": customer_id, "calls": len(calls)}
+    their_words = customer_tokens(session, call_pks)
     # Children first, explicitly: cascades exist, but counting and not relying on SQLite's
     # foreign_keys pragma being on in every connection make the erasure auditable.
     for name, table in (
@@ -113,8 +125,14 @@ def forget_customer(session: Session, customer_id: str, *, data_dir: Path) -> di
     if customer is not None:
         session.delete(customer)
     session.flush()
+    counts.update(scrub_topic_models(session, words_only_they_said(session, their_words)))
+    bump_marker(session, REPORTS)
     paths = [p for row in calls for p in (row.recording_path, row.source_path) if p]
-    counts["files"] = _delete_copies(paths, data_dir) + _scrub_staged_transcripts(data_dir, customer_id)
+    counts["files"] = (
+        _delete_copies(paths, data_dir)
+        + _scrub_staged_transcripts(data_dir, customer_id)
+        + _scrub_staged_manifests(data_dir, customer_id)
+    )
     return counts
 
 
@@ -206,6 +224,38 @@ def _scrub_staged_transcripts(data_dir: Path, customer_id: str) -> list[str]:
             tmp.write_text("".join(kept), encoding="utf-8")
             os.replace(tmp, path)
             changed.append(str(path))
+    return changed
+
+
+def _scrub_staged_manifests(data_dir: Path, customer_id: str) -> list[str]:
+    """Rewrite staged CSV manifests without the customer's rows; returns the files changed.
+
+    The header stays; a row goes when any of its cells is the customer id (a manifest names the
+    customer in ``customer_id``, an extra column may name them too).
+    """
+    import csv
+    import io
+
+    changed: list[str] = []
+    root = data_dir / "staging"
+    if not root.is_dir():
+        return changed
+    for path in sorted(root.rglob("*.csv")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        if customer_id not in text:
+            continue
+        rows = list(csv.reader(io.StringIO(text)))
+        kept = rows[:1] + [row for row in rows[1:] if not any(cell.strip() == customer_id for cell in row)]
+        if len(kept) == len(rows):
+            continue
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(kept)
+        tmp = path.with_name(f".{path.name}.forget")
+        tmp.write_text(out.getvalue(), encoding="utf-8")
+        os.replace(tmp, path)
+        changed.append(str(path))
     return changed
 
 
@@ -338,6 +388,7 @@ def compact_storage(url: str) -> None:
                 "webhook_deliveries",
                 "customers",
                 "topics",
+                "topic_models",
                 "pipeline_runs",
             ):
                 connection.execute(text(f"VACUUM {table}"))

@@ -265,6 +265,22 @@ class TopicRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class TopicEditRow(Base):
+    """A manager's edit of a topic (rename, or merge into another), re-applied after every refit."""
+
+    __tablename__ = "topic_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    into_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), default=None)
+    label: Mapped[str | None] = mapped_column(String(200), default=None)
+    edited_by: Mapped[str] = mapped_column(String(200), default="")
+    edited_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_topic_edits_topic", "topic_id", "id"),)
+
+
 class CallTopicRow(Base):
     """A call's weight on a topic, from the topic model version ``model_id``."""
 
@@ -374,6 +390,22 @@ class ForgottenCustomer(Base):
 
     customer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     forgotten_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeMarker(Base):
+    """A counter that goes up when something every server process caches changes.
+
+    ``keys`` goes up when a key is revoked, ``reports`` when a customer is forgotten: each process
+    reads the markers (one small primary-key read) on every authenticated request and drops its
+    key cache or report cache when a counter moved, so a change made by one worker, or by the CLI,
+    is seen by every worker at once.
+    """
+
+    __tablename__ = "change_markers"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class WebSession(Base):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.tables import Call, TopicModelRow, TopicRow, UtteranceRow
+from models.topic_edits import apply_topic_edits
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ def save_topic_model(
         topic.model_id = row.id
         topic.active = True
     session.flush()
+    apply_topic_edits(session)  # managers' renames and merges outlive the refit
     return StoredTopicModel(row.id, version, model, tuple(topic_ids))
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from api.auth import Permission, Principal
-from api.deps import DB, State, raw_text_allowed, require
+from api.deps import DB, State, raw_text_allowed, require, shown_attributes
 from api.routes import NOT_FOUND, REFUSALS
 from api.schemas import CallDetail, CallPage, SearchResults
 from koe.errors import NotFoundError
@@ -22,6 +22,7 @@ from models.search import search_utterances
 
 router = APIRouter(tags=["calls"], responses=REFUSALS)
 CallReader = Annotated[Principal, Depends(require(Permission.CALLS))]
+AudioListener = Annotated[Principal, Depends(require(Permission.AUDIO))]
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".webm", ".aac"}
 
 
@@ -59,11 +60,15 @@ async def get_calls(
 async def get_call(call_id: str, db: DB, state: State, principal: CallReader) -> CallDetail:
     """Transcript, metrics, topics, categories, sentiment, tags and effort of one call.
 
-    Text is redacted unless ``KOE_RAW_TEXT`` is on and the key's role is ``data``.
+    Text is redacted unless ``KOE_RAW_TEXT`` is on and the key's role is ``data``; ``attributes``
+    holds only the columns in ``KOE_ATTRIBUTES_SHOWN`` unless the role is ``data``.
     """
     raw_text = raw_text_allowed(principal, state)
+    shown = shown_attributes(principal, state)
     # Validated in the worker thread too: a long call is hundreds of utterances.
-    return await db.run(lambda s: CallDetail.model_validate(call_detail(s, call_id, raw_text=raw_text)))
+    return await db.run(
+        lambda s: CallDetail.model_validate(call_detail(s, call_id, raw_text=raw_text, attributes_shown=shown))
+    )
 
 
 def allowed_recording(location: RecordingLocation, recordings_dir: Path) -> Path | None:
@@ -96,10 +101,14 @@ def allowed_recording(location: RecordingLocation, recordings_dir: Path) -> Path
         200: {"content": {"audio/*": {}}, "description": "The whole recording."},
         206: {"content": {"audio/*": {}}, "description": "The requested byte range (HTTP Range)."},
     },
-    summary="The call's recording (supports Range)",
+    summary="The call's recording (supports Range; roles in KOE_AUDIO_ROLES, default data)",
 )
-def get_call_audio(call_id: str, db: DB, state: State, _: CallReader) -> FileResponse:
-    """The recording: koe's copy (``KOE_KEEP_RECORDINGS``) or the original file if it still exists."""
+def get_call_audio(call_id: str, db: DB, state: State, _: AudioListener) -> FileResponse:
+    """The recording: koe's copy (``KOE_KEEP_RECORDINGS``) or the original file if it still exists.
+
+    Recordings are never redacted, so they need their own permission (``KOE_AUDIO_ROLES``, default:
+    data only), whatever ``KOE_RAW_TEXT`` says.
+    """
     location = db.call(lambda s: recording_location(s, call_id))
     path = allowed_recording(location, state.settings.data_dir / "recordings")
     if path is None:

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Permission, Principal
 from api.deps import State, require
 from api.routes import NOT_FOUND, REFUSALS
-from models.db import transaction
-from models.privacy import compact_storage, forget_customer
+from flows.erasure import forget_everywhere
+from models.privacy import compact_storage
 
 router = APIRouter(prefix="/customers", tags=["privacy"], responses=REFUSALS)
 # Forgetting is a data-team write, like starting pipeline runs: only the role that may write gets it.
@@ -33,6 +33,11 @@ class ForgetResult(BaseModel):
     run_failures: int
     summaries: int
     webhook_deliveries: int
+    topic_model_versions_dropped: int = Field(description="Older topic-model versions dropped (fitted on their calls too).")
+    topic_terms_erased: int = Field(description="Words only they said, taken out of the current topic model.")
+    topics_scrubbed: int = Field(description="Topics whose label or top terms held such a word.")
+    prefect_artifacts: int = Field(description="koe artifacts deleted from Prefect (then published again without them).")
+    prefect_error: str | None = Field(None, description="Why Prefect could not be reached; forget again once it can be.")
     files: list[str]
 
 
@@ -47,15 +52,16 @@ async def delete_customer(
 ) -> ForgetResult:
     """Remove everything koe holds about the customer (APPI erasure).
 
-    Calls, transcripts, tags, topic weights and quotes, summary, scores, webhook deliveries, search
-    entries and koe's copies of recordings go in one transaction. The deleted rows are then compacted out of the database files in the background.
+    Calls, transcripts, tags, topic weights and quotes, the words only they said in the topic
+    model (older versions are dropped), summary, scores, webhook deliveries, search entries and
+    koe's copies of recordings and staged inputs go in one transaction; every server process drops
+    its report cache; koe's Prefect artifacts are deleted and published again without them. The
+    deleted rows are then compacted out of the database files in the background.
     """
     url = state.settings.resolved_database_url
 
     def forget() -> ForgetResult:
-        with transaction(url) as session:
-            removed = forget_customer(session, customer_id, data_dir=state.settings.data_dir)
-        return ForgetResult.model_validate(removed)
+        return ForgetResult.model_validate(forget_everywhere(state.settings, customer_id, compact=False))
 
     result = await run_in_threadpool(forget)
     state.cache.clear()

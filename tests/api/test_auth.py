@@ -18,7 +18,7 @@ from tests.api.conftest import Service
 ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", "/calls", Permission.CALLS),
     ("GET", "/calls/call-001", Permission.CALLS),
-    ("GET", "/calls/call-001/audio", Permission.CALLS),
+    ("GET", "/calls/call-001/audio", Permission.AUDIO),
     ("GET", "/search?q=回線", Permission.CALLS),
     ("GET", "/customers", Permission.CUSTOMERS),
     ("GET", "/customers/C-1001", Permission.CUSTOMERS),

@@ -76,10 +76,11 @@ def test_unknown_call_is_404_json(service: Service) -> None:
 
 
 def test_audio_supports_range_requests(service: Service) -> None:
-    whole = service.client.get("/calls/call-001/audio", headers=service.headers("csm"))
+    # The data role: recordings are behind KOE_AUDIO_ROLES (tests/api/test_security.py).
+    whole = service.client.get("/calls/call-001/audio", headers=service.headers("data"))
     assert whole.status_code == 200
     assert whole.content[:4] == b"RIFF"
-    part = service.client.get("/calls/call-001/audio", headers=service.headers("csm") | {"Range": "bytes=0-99"})
+    part = service.client.get("/calls/call-001/audio", headers=service.headers("data") | {"Range": "bytes=0-99"})
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 0-99/{len(whole.content)}"
     assert part.content == whole.content[:100]

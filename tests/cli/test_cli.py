@@ -67,3 +67,23 @@ def test_unknown_call_is_a_clear_error(cli_env: dict[str, str], tmp_path: Path) 
     result = koe(["calls", "show", "nope"], cli_env, tmp_path)
     assert result.returncode == 1
     assert "call 'nope' not found" in result.stderr
+
+
+def test_keys_can_be_listed_and_revoked(cli_env: dict[str, str], tmp_path: Path) -> None:
+    created = koe(["keys", "create", "--role", "csm", "--name", "csm laptop"], cli_env, tmp_path)
+    assert created.returncode == 0, created.stderr
+    plain = created.stdout.strip()
+    listed = koe(["keys", "list", "--json"], cli_env, tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    assert (row["prefix"], row["role"], row["name"], row["revoked_at"]) == (plain[:12], "csm", "csm laptop", None)
+    assert plain not in listed.stdout and "hash" not in listed.stdout  # never the key or its digest
+    assert plain[:12] in koe(["keys", "list"], cli_env, tmp_path).stdout
+
+    revoked = koe(["keys", "revoke", plain[:12]], cli_env, tmp_path)
+    assert revoked.returncode == 0 and "revoked 1 key" in revoked.stderr, revoked.stderr
+    assert json.loads(koe(["keys", "list", "--json"], cli_env, tmp_path).stdout) == []
+    (row,) = json.loads(koe(["keys", "list", "--all", "--json"], cli_env, tmp_path).stdout)
+    assert row["revoked_at"] is not None
+    again = koe(["keys", "revoke", plain[:12]], cli_env, tmp_path)
+    assert again.returncode == 1 and "koe keys list" in again.stderr and "Traceback" not in again.stderr

@@ -115,3 +115,21 @@ def test_retranscribe_without_recording_fails_that_call_and_keeps_its_results(ko
     assert all("recording not found" in f["error"] for f in summary["failures"])
     counts = db_counts(koe_env)
     assert counts["statuses"] == {"done": 2} and all(n == 4 for n in counts["utterances"].values())
+
+
+def test_a_link_out_of_the_inbox_is_a_failed_input_and_never_read(koe_env: str, tmp_path: Path) -> None:
+    from flows.process import process_calls
+
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    write_transcripts(inbox / "calls.jsonl", 2)
+    write_transcripts(elsewhere / "secret.jsonl", 1, start=10)
+    (inbox / "secret.jsonl").symlink_to(elsewhere / "secret.jsonl")
+
+    summary = process_calls(str(inbox))
+
+    assert (summary["processed"], summary["failed"]) == (2, 1)
+    with load_engine(koe_env).connect() as connection:
+        failed = connection.execute(sa.text("select call_id, status, error from calls where status = 'failed'")).one()
+        stored = connection.execute(sa.text("select call_id from calls where status = 'done' order by call_id")).scalars().all()
+    assert failed[0] == "secret" and "symbolic link" in failed[2] and "copy the file into it" in failed[2]
+    assert stored == ["call-000", "call-001"]  # call-010, behind the link, was never read

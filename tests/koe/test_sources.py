@@ -169,3 +169,38 @@ def test_kept_recording_is_a_content_named_copy(tmp_path: Path) -> None:
     assert keep_recording(source, tmp_path / "var") == copy  # a re-ingest reuses it
     transcript_only = CallSource(call_id="t", sha256="0" * 64, origin="t.jsonl:1")
     assert keep_recording(transcript_only, tmp_path / "var") is None
+
+
+def test_links_out_of_the_inbox_are_problems_naming_the_file_and_the_fix(tmp_path: Path) -> None:
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    inbox.mkdir()
+    elsewhere.mkdir()
+    secret = elsewhere / "secret.wav"
+    secret.write_bytes(b"RIFF not for koe")
+    (elsewhere / "other.jsonl").write_text('{"call_id": "x"}\n', encoding="utf-8")
+    (inbox / "kept.wav").write_bytes(b"RIFF a real call")
+    (inbox / "inside.wav").symlink_to(inbox / "kept.wav")  # a link that stays inside is fine
+    (inbox / "leak.wav").symlink_to(secret)
+    (inbox / "leak.jsonl").symlink_to(elsewhere / "other.jsonl")
+    (inbox / "loop.wav").symlink_to(inbox / "loop.wav")
+
+    found = discover(inbox)
+
+    assert sorted(s.call_id for s in found.sources) == ["inside", "kept"]
+    problems = {p.origin: p for p in found.problems}
+    assert set(problems) == {"leak.wav", "leak.jsonl", "loop.wav"}
+    message = problems["leak.wav"].error
+    assert message.startswith("leak.wav: a symbolic link to ") and str(secret.resolve()) in message
+    assert "outside the inbox folder" in message and "copy the file into it" in message
+    assert problems["leak.wav"].call_id == "leak"
+    assert all(s.audio_path is None or s.audio_path.resolve().is_relative_to(inbox.resolve()) for s in found.sources)
+
+
+def test_a_manifest_linked_from_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    outside = tmp_path / "manifest.csv"
+    outside.write_text("call_id,audio_path\n", encoding="utf-8")
+    (inbox / "manifest.csv").symlink_to(outside)
+    with pytest.raises(ManifestError, match=r"manifest\.csv: a symbolic link to .* outside the inbox folder"):
+        discover(inbox)

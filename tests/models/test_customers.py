@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from api.presenters import customer_brief, customer_detail, export_customers, list_customers
 from flows.customers import refresh_customers
 from insights.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from koe.errors import InputError, NotFoundError, TrainingError
+from koe.errors import ConfigError, InputError, NotFoundError, TrainingError
 from koe.settings import load_settings
 from models.call_facts import load_call_facts
 from models.churn_model import train_churn_from_csv
@@ -301,7 +301,10 @@ def test_refresh_fires_webhooks_for_rising_levels_and_records_them(
     db_url: str, receiver: dict[str, Any]
 ) -> None:
     _seed(db_url)
-    settings = load_settings(database_url=db_url, webhook_url=receiver["url"], webhook_secret="k")
+    plain = load_settings(database_url=db_url, webhook_url=receiver["url"], webhook_secret="k")
+    with pytest.raises(ConfigError, match="https"):
+        refresh_customers(plain, ["calm"])  # http:// only when explicitly allowed
+    settings = load_settings(database_url=db_url, webhook_url=receiver["url"], webhook_secret="k", webhook_allow_http=True)
     assert refresh_customers(settings, ["calm", "angry", "quitting", "nocalls"]) == 4
     with transaction(db_url) as session:
         rows = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()

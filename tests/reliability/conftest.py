@@ -109,6 +109,33 @@ def find_in_files(folder: Path, needles: Iterable[str]) -> list[tuple[str, str]]
     return sorted(hits)
 
 
+def prefect_database() -> Path:
+    """The Prefect test harness's SQLite database file (its ``PREFECT_SERVER_DATABASE_CONNECTION_URL``)."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
+    assert url.startswith("sqlite"), url
+    return Path(url.split(":///", 1)[1])
+
+
+def find_in_prefect(needles: Iterable[str]) -> list[tuple[str, str]]:
+    """``(table, needle)`` for each needle in any row of Prefect's database (artifacts, events, logs, runs)."""
+    import sqlite3
+
+    wanted = [(needle, form) for needle in needles for form in {needle, json.dumps(needle)[1:-1]}]
+    hits: set[tuple[str, str]] = set()
+    connection = sqlite3.connect(f"file:{prefect_database()}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in connection.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):
+                text = " | ".join(_text(v) for v in row)
+                hits.update((table, needle) for needle, form in wanted if form in text)
+    finally:
+        connection.close()
+    return sorted(hits)
+
+
 @pytest.fixture
 def harness(prefect_harness: None) -> Iterator[None]:
     """The session's Prefect test harness."""

@@ -22,8 +22,8 @@ from koe.errors import NotFoundError
 from koe.settings import get_settings
 from models.db import load_engine, transaction
 from models.keys import create_key
-from models.privacy import compact_storage, forget_customer, purge_expired, unforget_customer
-from tests.reliability.conftest import find_in_files, find_in_tables, pii_line
+from models.privacy import forget_customer, purge_expired, unforget_customer
+from tests.reliability.conftest import encodings, find_in_files, find_in_prefect, find_in_tables, pii_line
 
 pytestmark = pytest.mark.usefixtures("harness")
 
@@ -75,22 +75,66 @@ def _give_recordings(url: str, data_dir: Path) -> dict[str, Path]:
     return copies
 
 
+def _their_words(url: str) -> list[str]:
+    """Topic-model vocabulary only the forgotten customer's calls hold (their marker's words)."""
+    with load_engine(url).connect() as connection:
+        rows = connection.execute(
+            sa.text("select c.customer_id, u.tokens from utterances u join calls c on c.id = u.call_pk")
+        ).tuples()
+        by_customer: dict[str, set[str]] = {}
+        for customer, tokens in rows:
+            by_customer.setdefault(customer, set()).update(tokens.split())
+        model = connection.execute(sa.text("select model from topic_models where is_current")).scalar_one()
+    vocabulary = set((json.loads(model) if isinstance(model, str) else model)["vocabulary"])
+    return sorted((by_customer[GONE] - by_customer[KEPT]) & vocabulary)
+
+
 def test_forget_removes_the_customer_from_every_table_file_and_byte(koe_env: str, tmp_path: Path) -> None:
+    from flows.erasure import forget_everywhere
+
     _ingest(tmp_path)
     data_dir = tmp_path / "var"
     copies = _give_recordings(koe_env, data_dir)
-    needles = [GONE, MARKER, "ミナミカゼ"]
+    with load_engine(koe_env).begin() as connection:  # an older version fitted on their calls too
+        connection.execute(
+            sa.text(
+                "insert into topic_models (version, created_at, n_topics, n_documents, params, model, is_current)"
+                " select 'older-' || version, created_at, n_topics, n_documents, params, model, :no"
+                " from topic_models where is_current"
+            ),
+            {"no": False},
+        )
+    words = _their_words(koe_env)
+    needles = [GONE, MARKER, "ミナミカゼ", *words]
+    assert words, "the topic model holds no word of theirs: the topic scan proves nothing"
+    assert {t for t, n in find_in_tables(koe_env, words)} >= {"topic_models"}
     assert find_in_tables(koe_env, needles), "the forgotten customer's data was never stored: the scan proves nothing"
     assert find_in_files(data_dir, [GONE, MARKER]), "no staged copy to forget: the file scan proves nothing"
+    assert find_in_prefect([GONE]), "Prefect's artifacts never named them: the Prefect scan proves nothing"
+    with load_engine(koe_env).connect() as connection:
+        assert connection.execute(sa.text("select count(*) from topic_models")).scalar_one() == 2
 
-    with transaction(koe_env) as session:
-        removed = forget_customer(session, GONE, data_dir=data_dir)
-    compact_storage(koe_env)
+    removed = forget_everywhere(get_settings(), GONE)
 
     assert removed["calls"] == 3 and removed["utterances"] == 3 * 8 and removed["summaries"] == 1
     assert removed["tags"] > 0 and removed["metrics"] == 3
-    leftovers = [(t, n) for t, n in find_in_tables(koe_env, needles) if t != "topic_models"]
-    assert leftovers == []
+    assert removed["topic_model_versions_dropped"] == 1 and removed["topic_terms_erased"] >= len(words)
+    assert removed["prefect_artifacts"] > 0 and removed["prefect_error"] is None
+    assert find_in_tables(koe_env, needles) == []  # topic_models included
+    # Prefect's database: artifacts, events, logs, flow and task runs (call ids stay in run logs:
+    # "call pii-001 done"; nothing there links them to the customer any more).
+    assert find_in_prefect([GONE, MARKER, *words]) == []
+    assert find_in_prefect([KEPT]), "the artifacts were re-published for the others"
+    # The current topic model still works, without their words.
+    with load_engine(koe_env).connect() as connection:
+        assert connection.execute(sa.text("select count(*) from topic_models")).scalar_one() == 1
+    from flows.topics import _load_model
+    from models.topics import current_topic_model
+
+    with transaction(koe_env) as session:
+        stored = current_topic_model(session)
+    assert stored is not None
+    _load_model(stored.version, json.dumps(stored.model, sort_keys=True))
     assert find_in_files(data_dir, [GONE, MARKER]) == []
     assert not any(copies[f"pii-{i:03d}"].exists() for i in (1, 3, 5))
     assert all(copies[f"pii-{i:03d}"].exists() for i in (0, 2, 4))
@@ -111,8 +155,10 @@ def test_forget_removes_the_customer_from_every_table_file_and_byte(koe_env: str
         for path in (db_file, db_file.with_name(db_file.name + "-wal")):
             if path.exists():
                 data = path.read_bytes()
-                for needle in (GONE, MARKER, "ナミカ"):  # "ナミカ": a trigram the FTS index would keep
-                    assert needle.encode() not in data, (path.name, needle)
+                # "ナミカ": a trigram the FTS index would keep; topic words also as \u-escaped JSON.
+                for needle in (GONE, MARKER, "ナミカ", *words):
+                    for form in encodings(needle):
+                        assert form not in data, (path.name, needle)
     with transaction(koe_env) as session, pytest.raises(NotFoundError):
         forget_customer(session, GONE, data_dir=data_dir)
 
@@ -147,7 +193,7 @@ def test_delete_customer_endpoint_is_data_only_and_forgets(koe_env: str, tmp_pat
         assert GONE not in client.get("/ui/customers", headers=data).text
         assert client.get("/search", params={"q": MARKER[:5]}, headers=data).json()["hits"] == []
         assert client.delete(f"/customers/{GONE}", headers=data).status_code == 404
-    assert [(t, n) for t, n in find_in_tables(koe_env, [GONE, MARKER]) if t != "topic_models"] == []
+    assert find_in_tables(koe_env, [GONE, MARKER]) == []
 
 
 def test_retention_purges_raw_text_and_recordings_and_keeps_reports(
@@ -221,7 +267,7 @@ def test_a_forgotten_customer_does_not_come_back_when_the_originals_are_ingested
 
     assert again["skipped_reasons"] == {FORGOTTEN_REASON: 3, "unchanged": 3}
     assert GONE not in json.dumps(again, ensure_ascii=False)
-    assert [(t, n) for t, n in find_in_tables(koe_env, [GONE, MARKER]) if t != "topic_models"] == []
+    assert find_in_tables(koe_env, [GONE, MARKER]) == []
     with load_engine(koe_env).connect() as connection:
         assert connection.execute(sa.text("select count(*) from calls")).scalar_one() == 3  # the other customer's
 

@@ -33,6 +33,8 @@ POSITIVE = [
     ("repeat_contact", "昨日もお電話させていただいたんですけど"),
     ("repeat_contact", "せんしゅうもといあわせたんですが"),
     ("repeat_contact", "この件で連絡するのもう五回目ですよ"),
+    # the service not connecting is the problem, not the phone line: still a repeat contact
+    ("repeat_contact", "先週も電話したんですけど、まだインターネットがつながらないんです。"),
     ("repeat_explanation", "さっきも言いましたけど"),
     ("repeat_explanation", "ですから先ほど申し上げた通りです"),
     ("repeat_explanation", "また一から説明しなきゃいけないの"),
@@ -58,6 +60,7 @@ NEGATIVE = [
     ("repeat_contact", "まだ一度も電話したことがないんですが"),
     ("repeat_contact", "誰も電話してこないんですけど"),
     ("repeat_contact", "何度かけても話し中で"),  # that is long_wait
+    ("repeat_contact", "前にも電話したんですけど、電話が全然つながらなくて"),  # no contact was made
     ("repeat_explanation", "さっき言われた通りにやってみました"),
     ("escalation_request", "上司に相談してからまた決めます"),
     ("escalation_request", "上司に代わらなくても大丈夫です"),
