@@ -25,7 +25,7 @@ from api.cache import ReportCache
 from api.deps import AppState, Database
 from api.errors import install_error_handlers
 from api.flow_runner import PipelineRunner
-from api.routes import calls, customers, pipeline, privacy, reports
+from api.routes import calls, customers, pipeline, privacy, reports, topics
 from api.schemas import Health
 from koe import PIPELINE_VERSION, __version__
 from koe.settings import Settings, get_settings
@@ -207,7 +207,7 @@ def create_app(settings: Settings | None = None, *, report_cache_s: float | None
         """Always ``ok`` while the process serves requests; reveals nothing about the data."""
         return Health(version=__version__, pipeline_version=PIPELINE_VERSION)
 
-    for module in (calls, customers, reports, pipeline):
+    for module in (calls, customers, reports, pipeline, topics):
         app.include_router(module.router)
     app.include_router(privacy.router)
     app.include_router(pages.router)

@@ -44,13 +44,16 @@ class Permission(StrEnum):
     RAW_TEXT = "raw_text"  # unredacted text, and only when KOE_RAW_TEXT is on
     AUDIO = "audio"  # recordings (never redacted): the roles in KOE_AUDIO_ROLES
     ATTRIBUTES = "attributes:all"  # every extra input column, not only KOE_ATTRIBUTES_SHOWN
+    TOPICS_WRITE = "topics:write"  # rename and merge topics (a manager's steering of the report)
 
 
 #: The role matrix (with the default ``KOE_AUDIO_ROLES=data``). manager: reports and everything
 #: read-only; csm: customers, calls, briefs; data: everything, plus starting pipeline runs, raw
 #: text, recordings and every extra input column.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "manager": frozenset({Permission.CALLS, Permission.CUSTOMERS, Permission.REPORTS, Permission.RUNS_READ}),
+    "manager": frozenset(
+        {Permission.CALLS, Permission.CUSTOMERS, Permission.REPORTS, Permission.RUNS_READ, Permission.TOPICS_WRITE}
+    ),
     "csm": frozenset({Permission.CALLS, Permission.CUSTOMERS}),
     "data": frozenset(Permission),
 }

@@ -28,6 +28,9 @@ ROUTES: list[tuple[str, str, Permission]] = [
     ("GET", "/pipeline/runs", Permission.RUNS_READ),
     ("GET", "/pipeline/runs/1", Permission.RUNS_READ),
     ("POST", "/pipeline/runs", Permission.RUNS_WRITE),
+    ("GET", "/topics/edits", Permission.REPORTS),
+    ("PUT", "/topics/0", Permission.TOPICS_WRITE),
+    ("POST", "/topics/1/merge", Permission.TOPICS_WRITE),
 ]
 PAGES: list[tuple[str, Permission]] = [
     ("/ui/topics", Permission.REPORTS),
@@ -35,13 +38,13 @@ PAGES: list[tuple[str, Permission]] = [
     ("/ui/customers/C-1001", Permission.CUSTOMERS),
     ("/ui/calls/call-001", Permission.CALLS),
 ]
-# An invalid body: allowed callers get 422, so no flow is started by the matrix.
+# An invalid body: allowed callers get 422, so no flow is started and no topic edited by the matrix.
 POST_BODY = {"flow": "process_calls", "parameters": {}}
 
 
 def _call(service: Service, method: str, path: str, headers: dict[str, str]) -> object:
-    if method == "POST":
-        return service.client.post(path, json=POST_BODY, headers=headers)
+    if method in ("POST", "PUT"):
+        return service.client.request(method, path, json=POST_BODY, headers=headers)
     return service.client.get(path, headers=headers)
 
 
@@ -49,7 +52,8 @@ def test_every_api_route_is_in_the_matrix(service: Service) -> None:
     paths = set(service.client.get("/openapi.json").json()["paths"])
     api_paths = paths - {"/health"}
     listed = {"/calls", "/calls/{call_id}", "/calls/{call_id}/audio", "/search", "/customers", "/customers/{customer_id}",
-              "/customers/{customer_id}/brief", "/reports/topics", "/reports/agents", "/pipeline/runs", "/pipeline/runs/{run_id}"}
+              "/customers/{customer_id}/brief", "/reports/topics", "/reports/agents", "/pipeline/runs", "/pipeline/runs/{run_id}",
+              "/topics/edits", "/topics/{topic_id}", "/topics/{topic_id}/merge"}
     assert api_paths == listed
 
 
