@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))  # the transcript generator lives with the flow te
 def bench_analysis(calls: int) -> dict[str, Any]:
     from flows.pipeline_steps import analyse, measure
     from koe.settings import get_settings
-    from koe.sources import parse_transcript_line
+    from koe.transcripts import parse_transcript_line
     from tests.flows.conftest import transcript_line
 
     settings = get_settings()

@@ -48,7 +48,7 @@ def topics_report(
     as_json: JsonOption = False,
 ) -> None:
     """Per topic: volume, share, weekly trend, sentiment, effort, top tags and quotes."""
-    from koe.sources import parse_started_at
+    from koe.fields import parse_started_at
     from models.topic_report import topic_report
 
     if granularity not in ("day", "week", "month"):

@@ -19,26 +19,21 @@ of them (``KOE_KEEP_RECORDINGS``) reach koe. Links that stay inside the folder a
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from koe.errors import InputError, ManifestError, TranscriptFormatError
-from koe.records import CallSource, SourceProblem, Transcript, Utterance
+from koe.errors import InputError, ManifestError
+from koe.fields import check_id, file_sha256, optional_id, parse_started_at
+from koe.records import CallSource, SourceProblem
+from koe.transcripts import read_transcripts
 
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga", ".webm", ".mp4", ".wma", ".aiff", ".aif"}
 )
 MANIFEST_COLUMNS = ("call_id", "audio_path", "customer_id", "agent_id", "started_at", "agent_channel")
 REQUIRED_MANIFEST_COLUMNS = ("call_id", "audio_path")
-TRANSCRIPT_SPEAKERS = ("agent", "customer", "unknown")
-#: One utterance longer than this is refused: it is a broken export, not speech.
-MAX_UTTERANCE_CHARS = 20_000
-MAX_ID_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +56,6 @@ class Discovery:
 
     sources: list[CallSource] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
-
-
-def file_sha256(path: Path, *, chunk_bytes: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file's bytes, read in chunks (memory stays flat for long calls)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def discover(path: Path, options: SourceOptions | None = None) -> Discovery:
@@ -246,7 +232,7 @@ def _manifest_sources(
             # A listed file is never also ingested as a loose file, even when its row is invalid.
             listed.add(audio)
         try:
-            call_id = _check_id(call_id, "call_id", where)
+            call_id = check_id(call_id, "call_id", where)
             if audio is None:
                 raise ManifestError(f"{where}: audio_path is empty; give the recording's path relative to {base}")
             if not (audio.is_relative_to(root) or audio.is_relative_to(base)):
@@ -260,51 +246,14 @@ def _manifest_sources(
                 sha256=file_sha256(audio),
                 origin=f"{audio_rel} ({where})",
                 audio_path=audio,
-                customer_id=_optional_id(row.get("customer_id", ""), "customer_id", where),
-                agent_id=_optional_id(row.get("agent_id", ""), "agent_id", where),
+                customer_id=optional_id(row.get("customer_id", ""), "customer_id", where),
+                agent_id=optional_id(row.get("agent_id", ""), "agent_id", where),
                 started_at=parse_started_at(row.get("started_at", ""), where),
                 agent_channel=_parse_channel(row.get("agent_channel", ""), where, options),
                 attributes={k: v for k, v in row.items() if k not in MANIFEST_COLUMNS and k},
             )
         except InputError as exc:
             yield SourceProblem(call_id or f"{manifest.stem}-row{number}", where, str(exc))
-
-
-def _check_id(value: str, column: str, where: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ManifestError(f"{where}: {column} is empty; every call needs a {column}")
-    if len(value) > MAX_ID_CHARS or any(ch in value for ch in "/\\\x00"):
-        raise ManifestError(f"{where}: {column} {value[:40]!r} is too long or contains / \\ or NUL; use a plain id")
-    return value
-
-
-def _optional_id(value: str | None, column: str, where: str) -> str | None:
-    value = (value or "").strip()
-    return _check_id(value, column, where) if value else None
-
-
-def parse_started_at(value: str | None, where: str) -> datetime | None:
-    """Parse an ISO 8601 timestamp; naive values are taken as Japan time (UTC+9).
-
-    Raises:
-        ManifestError: naming ``where`` when the value is not ISO 8601.
-
-    """
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ManifestError(
-            f"{where}: started_at {value!r} is not an ISO 8601 time; use e.g. 2026-11-02T10:15:00+09:00"
-        ) from exc
-    if parsed.tzinfo is None:
-        from datetime import timedelta, timezone
-
-        parsed = parsed.replace(tzinfo=timezone(timedelta(hours=9)))
-    return parsed
 
 
 def _parse_channel(value: str | None, where: str, options: SourceOptions) -> int | None:
@@ -314,115 +263,6 @@ def _parse_channel(value: str | None, where: str, options: SourceOptions) -> int
     if value not in ("0", "1"):
         raise ManifestError(f"{where}: agent_channel {value!r} must be 0 or 1 (stereo) or empty (mono)")
     return int(value)
-
-
-def read_transcripts(path: Path) -> Iterator[CallSource | SourceProblem]:
-    """Read a transcript JSONL file: each valid line a call, each broken line a problem.
-
-    A broken line fails alone; the rest of the file is still imported.
-    """
-    try:
-        handle = path.open(encoding="utf-8-sig")
-    except OSError as exc:
-        yield SourceProblem(path.stem, path.name, f"{path}: cannot read ({exc}); check permissions")
-        return
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            sha = hashlib.sha256(line.strip().encode("utf-8")).hexdigest()
-            try:
-                yield parse_transcript_line(line, where, sha)
-            except InputError as exc:
-                yield SourceProblem(_guess_call_id(line) or f"{path.stem}-line{number}", where, str(exc), sha)
-
-
-def _guess_call_id(line: str) -> str | None:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    value = obj.get("call_id") if isinstance(obj, dict) else None
-    return str(value)[:MAX_ID_CHARS] if value else None
-
-
-def parse_transcript_line(line: str, where: str, sha256: str) -> CallSource:
-    """Parse one JSONL transcript line into a :class:`CallSource` carrying its transcript.
-
-    Raises:
-        TranscriptFormatError: naming ``where``, the field, and the fix.
-
-    """
-    try:
-        obj: Any = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise TranscriptFormatError(f"{where}: not valid JSON ({exc.msg}); fix or remove the line") from exc
-    if not isinstance(obj, dict):
-        raise TranscriptFormatError(f"{where}: expected a JSON object with call_id and utterances")
-    try:
-        call_id = _check_id(str(obj.get("call_id") or ""), "call_id", where)
-        customer_id = _optional_id(_str_or_none(obj.get("customer_id")), "customer_id", where)
-        agent_id = _optional_id(_str_or_none(obj.get("agent_id")), "agent_id", where)
-        started_at = parse_started_at(_str_or_none(obj.get("started_at")), where)
-    except ManifestError as exc:
-        raise TranscriptFormatError(str(exc)) from exc
-    raw = obj.get("utterances")
-    if not isinstance(raw, list) or not raw:
-        raise TranscriptFormatError(f"{where}: 'utterances' must be a non-empty list of {{speaker,start_s,end_s,text}}")
-    utterances = [_parse_utterance(item, f"{where} utterance {i}") for i, item in enumerate(raw)]
-    utterances.sort(key=lambda u: (u.start_s, u.end_s))
-    speakers = {u.speaker for u in utterances}
-    known = {"agent", "customer"}
-    extra = {k: str(v) for k, v in obj.items() if k not in ("call_id", "customer_id", "agent_id", "started_at", "utterances")}
-    transcript = Transcript(
-        utterances=tuple(utterances),
-        duration_s=max(u.end_s for u in utterances),
-        speakers_separated=speakers <= known,
-        language=str(obj.get("language") or "ja"),
-        source="import",
-    )
-    return CallSource(
-        call_id=call_id,
-        sha256=sha256,
-        origin=where,
-        customer_id=customer_id,
-        agent_id=agent_id,
-        started_at=started_at,
-        attributes={k: v[:500] for k, v in extra.items()},
-        transcript=transcript,
-    )
-
-
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _parse_utterance(item: object, where: str) -> Utterance:
-    if not isinstance(item, dict):
-        raise TranscriptFormatError(f"{where}: expected an object with speaker, start_s, end_s, text")
-    speaker = str(item.get("speaker", "")).strip().lower()
-    if speaker not in TRANSCRIPT_SPEAKERS:
-        raise TranscriptFormatError(
-            f"{where}: unknown speaker {item.get('speaker')!r}; use 'agent', 'customer' or 'unknown'"
-        )
-    try:
-        start_s = float(item["start_s"])
-        end_s = float(item["end_s"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TranscriptFormatError(f"{where}: start_s and end_s must be numbers of seconds") from exc
-    if not (start_s >= 0 and end_s >= start_s) or end_s > 86_400:
-        raise TranscriptFormatError(
-            f"{where}: times {start_s}..{end_s} s are negative, reversed or beyond a day; fix the export"
-        )
-    text = item.get("text")
-    if not isinstance(text, str):
-        raise TranscriptFormatError(f"{where}: text must be a string")
-    if len(text) > MAX_UTTERANCE_CHARS:
-        raise TranscriptFormatError(
-            f"{where}: utterance of {len(text)} characters exceeds {MAX_UTTERANCE_CHARS}; split the export into utterances"
-        )
-    return Utterance(speaker=speaker, start_s=start_s, end_s=end_s, text=text)  # type: ignore[arg-type]
 
 
 def keep_recording(source: CallSource, data_dir: Path) -> Path | None:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from koe.errors import InputError
+from koe.fields import file_sha256
 from koe.records import CallSource
-from koe.sources import file_sha256
 from models.call_detail import stored_transcript
 from models.tables import Call
 
