@@ -1,8 +1,10 @@
 """The CSM brief: what to know before calling a customer, in plain Japanese with stable ids.
 
 Built from a customer's summary and churn risk: the risk and why (each reason with evidence a CSM
-can listen to), open issues, recent effort and frustration with quotes, topics, and how the last
-call ended (trajectory and the customer's last words). Every label sits next to its id
+can listen to), open issues (date, reason and the promise made), recent effort and frustration with
+quotes, topics, a one-line summary of each recent call (reason, action, outcome), and how the last
+call ended (trajectory and the customer's last words). Trends are printed with the direction their
+sign means (:mod:`insights.trend`), and a reason's label says what drove it (``basis``). Every label sits next to its id
 (``tag``/``tag_label``, ``factor``/``label``) so machines keep the ids and people read the labels.
 """
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from insights.labels import LEVEL_LABELS, TRAJECTORY_LABELS, factor_label, tag_label
-from insights.records import ChurnRisk, CountedItem, CustomerSummary, Evidence, OpenIssue
+from insights.records import CallSummary, ChurnRisk, CountedItem, CustomerSummary, Evidence, OpenIssue, Trend
 from koe.taxonomy import TAG_IDS
 
 #: Tags that show frustration or extra effort, quoted in the brief (``unresolved`` has its own list).
@@ -29,6 +31,7 @@ class BriefReason:
     contribution: float
     evidence: tuple[Evidence, ...]
     detail: str = ""
+    basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,10 @@ class CustomerBrief:
     sentiment_trend: float | None
     topics: tuple[CountedItem, ...]
     last_call: LastCall | None
+    sentiment_trend_detail: Trend | None = None
+    effort_trend_detail: Trend | None = None
+    open_issues_text: str = ""
+    calls: tuple[CallSummary, ...] = ()
 
 
 def _last_call(summary: CustomerSummary) -> LastCall | None:
@@ -101,6 +108,12 @@ def _last_call(summary: CustomerSummary) -> LastCall | None:
     )
 
 
+def _open_issues_text(issues: tuple[OpenIssue, ...]) -> str:
+    if not issues:
+        return "未解決の問題: ありません"
+    return "未解決の問題: " + " / ".join(i.summary for i in issues)
+
+
 def build_brief(summary: CustomerSummary, risk: ChurnRisk) -> CustomerBrief:
     """The CSM brief of a customer from their summary and churn risk.
 
@@ -114,7 +127,7 @@ def build_brief(summary: CustomerSummary, risk: ChurnRisk) -> CustomerBrief:
     """
     level_label = LEVEL_LABELS.get(risk.level, risk.level)
     reasons = tuple(
-        BriefReason(r.factor, factor_label(r.factor), r.contribution, r.evidence, r.detail)
+        BriefReason(r.factor, factor_label(r.factor, r.basis), r.contribution, r.evidence, r.detail, r.basis)
         for r in risk.reasons
     )
     why = "、".join(r.label for r in reasons[:3]) or "目立った兆候なし"
@@ -149,4 +162,8 @@ def build_brief(summary: CustomerSummary, risk: ChurnRisk) -> CustomerBrief:
         sentiment_trend=summary.sentiment_trend,
         topics=summary.top_topics,
         last_call=_last_call(summary),
+        sentiment_trend_detail=summary.sentiment_trend_detail,
+        effort_trend_detail=summary.effort_trend_detail,
+        open_issues_text=_open_issues_text(summary.open_issues),
+        calls=summary.calls,
     )

@@ -48,6 +48,7 @@ from typing import Any
 import yaml
 
 from insights.records import ChurnReason, ChurnRisk, CustomerSummary, Evidence, TaggedEvidence
+from insights.trend import describe_trend
 from koe.errors import ConfigError
 from koe.records import RiskLevel
 from koe.taxonomy import DO_TAGS
@@ -116,6 +117,7 @@ class FactorSignal:
     signal: float
     evidence: tuple[Evidence, ...] = ()
     detail: str = ""
+    basis: str = ""
 
 
 def load_churn_weights(path: Path | None) -> ChurnWeights:
@@ -181,6 +183,15 @@ def _quotes(items: tuple[TaggedEvidence, ...] | list[TaggedEvidence]) -> tuple[E
     return tuple(Evidence(e.call_id, e.start_s, e.text) for e in items[:EVIDENCE_PER_REASON])
 
 
+def _basis(parts: dict[str, float], direction: str | None) -> str:
+    """Which part drove a signal; a trend part counts as ``trend`` only when the trend reads worsening."""
+    strongest = max(parts, key=lambda name: parts[name])
+    if strongest == "trend" and direction != "worsening":
+        others = {name: v for name, v in parts.items() if name != "trend" and v > 0}
+        return max(others, key=lambda name: others[name]) if others else "flat"
+    return strongest
+
+
 def factor_signals(summary: CustomerSummary, *, half_life_days: float = 60.0) -> dict[str, FactorSignal]:
     """Every factor's signal in [0, 1] with its evidence (definitions in the module table).
 
@@ -209,36 +220,48 @@ def factor_signals(summary: CustomerSummary, *, half_life_days: float = 60.0) ->
     )
 
     trend = summary.sentiment_trend
-    worsening = _clip(-trend / 0.2) if trend is not None else 0.0
+    sentiment_trend = describe_trend(trend, value="sentiment")
+    parts = {"trend": _clip(-trend / 0.2) if trend is not None else 0.0, "level": 0.0, "ending": 0.0}
     if summary.recent_sentiment is not None:
-        worsening = max(worsening, _clip(-summary.recent_sentiment / 0.5))
+        parts["level"] = _clip(-summary.recent_sentiment / 0.5)
     last = summary.last_call
     if last is not None and last.trajectory in ("worsening", "negative"):
-        worsening = max(worsening, 0.5)
-    sentiment_evidence = list(_quotes(by_tag.get("anger", ())))
-    if worsening > 0 and summary.last_customer_utterance is not None:
-        sentiment_evidence.insert(0, summary.last_customer_utterance)
+        parts["ending"] = 0.5
+    worsening = max(parts.values())
+    # Evidence of a worsening sentiment is what the customer said at their most negative in the calls
+    # that make the trend, never their last words (「わかりました 待ってます」 is no sign of anything).
+    sentiment_evidence = tuple(
+        Evidence(m.call_id, m.start_s, m.text) for m in summary.negative_moments[:EVIDENCE_PER_REASON]
+    )
+    details = [sentiment_trend.label] if trend is not None else []
+    if summary.recent_sentiment is not None:
+        details.append(f"直近の平均 {summary.recent_sentiment:+.2f}")
     signals["worsening_sentiment"] = FactorSignal(
         "worsening_sentiment",
         worsening,
-        tuple(sentiment_evidence[:EVIDENCE_PER_REASON]),
-        f"傾き {trend:+.2f}/通話" if trend is not None else "",
+        sentiment_evidence if worsening > 0 else (),
+        "、".join(details),
+        _basis(parts, sentiment_trend.direction) if worsening > 0 else "",
     )
 
     effort_trend = summary.effort_trend
+    effort_reading = describe_trend(effort_trend, value="effort")
     effort_items = sorted(
         (e for tag in EFFORT_EVIDENCE_TAGS for e in by_tag.get(tag, ())),
         key=lambda e: e.started_at,
         reverse=True,
     )
+    effort_parts = {
+        "trend": _clip(effort_trend / 10) if effort_trend is not None else 0.0,
+        "level": _clip(((summary.effort_index or 0.0) - 30) / 40),
+    }
+    rising = max(effort_parts.values())
     signals["rising_effort"] = FactorSignal(
         "rising_effort",
-        max(
-            _clip(effort_trend / 10) if effort_trend is not None else 0.0,
-            _clip(((summary.effort_index or 0.0) - 30) / 40),
-        ),
+        rising,
         _quotes(effort_items),
-        f"傾き {effort_trend:+.1f} 点/通話" if effort_trend is not None else "",
+        effort_reading.label if effort_trend is not None else "",
+        _basis(effort_parts, effort_reading.direction) if rising > 0 else "",
     )
 
     window_start = now.timestamp() - 90 * 86400
@@ -282,7 +305,9 @@ def default_churn_risk(summary: CustomerSummary, *, weights: ChurnWeights | None
     total = sum(points.values())
     score = 1.0 - math.exp(-total)
     reasons = [
-        ChurnReason(name, score * value / total, signals[name].evidence, signals[name].detail)
+        ChurnReason(
+            name, score * value / total, signals[name].evidence, signals[name].detail, signals[name].basis
+        )
         for name, value in points.items()
         if value > 0
     ]

@@ -34,6 +34,26 @@ FACTOR_LABELS: Final[dict[str, str]] = {
     "contact_frequency": "問い合わせ頻度の増加",
 }
 
+#: A trend's direction (``insights.trend``) in plain Japanese.
+TREND_LABELS: Final[dict[str, str]] = {"worsening": "悪化傾向", "improving": "改善傾向", "flat": "横ばい"}
+
+#: How a call ended (``insights.call_summary``): from its tags.
+OUTCOME_LABELS: Final[dict[str, str]] = {
+    "resolved": "解決",
+    "callback_promised": "折り返しを約束",
+    "still_broken": "未解決のまま",
+}
+
+#: A churn factor's label when the signal comes from a level rather than a trend
+#: (``ChurnReason.basis``): 「感情の悪化」 would be untrue for a customer whose sentiment is rising.
+FACTOR_BASIS_LABELS: Final[dict[tuple[str, str], str]] = {
+    ("worsening_sentiment", "level"): "否定的な感情が続いている",
+    ("worsening_sentiment", "ending"): "直近の通話が悪い印象で終了",
+    ("worsening_sentiment", "flat"): "感情がわずかに下向き",
+    ("rising_effort", "flat"): "負担がわずかに増加",
+    ("rising_effort", "level"): "負担が高いまま",
+}
+
 #: Risk levels in plain Japanese.
 LEVEL_LABELS: Final[dict[str, str]] = {"low": "低", "medium": "中", "high": "高"}
 
@@ -52,6 +72,12 @@ def tag_label(tag: str) -> str:
     return TAG_LABELS.get(tag, tag)
 
 
-def factor_label(factor: str) -> str:
-    """Japanese label of a churn factor or model feature (the id itself when unknown)."""
-    return FACTOR_LABELS.get(factor, factor)
+def factor_label(factor: str, basis: str = "") -> str:
+    """Japanese label of a churn factor or model feature (the id itself when unknown).
+
+    Args:
+        factor: The factor or feature id.
+        basis: What drove the signal (``trend``, ``level``, ``ending``; empty: the factor's own label).
+
+    """
+    return FACTOR_BASIS_LABELS.get((factor, basis)) or FACTOR_LABELS.get(factor, factor)

@@ -34,6 +34,28 @@ class CallTag:
 
 
 @dataclass(frozen=True, slots=True)
+class CallUtterance:
+    """One utterance of a call as the brief reads it: who, when (s), what (redacted), how it felt.
+
+    Attributes:
+        index: Position of the utterance in the call (``TagHit.utterance_index`` points here).
+        speaker: ``customer``, ``agent`` or ``unknown``.
+        start_s: Start of the utterance in the recording, in seconds.
+        text: The redacted text.
+        sentiment: Sentiment score in [-1, 1].
+        sentiment_label: ``negative``, ``neutral`` or ``positive`` (the scorer's label of ``sentiment``).
+
+    """
+
+    index: int
+    speaker: str
+    start_s: float
+    text: str
+    sentiment: float = 0.0
+    sentiment_label: str = "neutral"
+
+
+@dataclass(frozen=True, slots=True)
 class CallFacts:
     """What the insights stage needs to know about one processed call.
 
@@ -53,6 +75,8 @@ class CallFacts:
         customer_sentiment_end: Mean over the last third of the call, [-1, 1].
         trajectory: ``improving``, ``worsening``, ``positive``, ``negative`` or ``neutral``.
         last_customer_utterance: The customer's last words in the call (redacted), if loaded.
+        utterances: The call's utterances in order, loaded for a customer's newest calls only
+            (``models.call_facts.UTTERANCE_CALLS``); empty for older calls.
 
     """
 
@@ -71,6 +95,7 @@ class CallFacts:
     customer_sentiment_end: float | None = None
     trajectory: str | None = None
     last_customer_utterance: Evidence | None = None
+    utterances: tuple[CallUtterance, ...] = ()
 
     @property
     def topic_id(self) -> int | None:
@@ -118,7 +143,21 @@ class RepeatContact:
 
 @dataclass(frozen=True, slots=True)
 class OpenIssue:
-    """A call tagged ``unresolved`` with no later resolved call on the same topic."""
+    """A call tagged ``unresolved`` with no later resolved call on the same reason.
+
+    Attributes:
+        call_id: The call that left the issue open.
+        started_at: When that call started.
+        topic_id: Its main topic, ``None`` when it has none.
+        topic_label: The label of ``topic_id``.
+        start_s: Start of the ``unresolved`` evidence, in seconds.
+        evidence: The sentence of the ``unresolved`` hit, matched span marked 【like this】.
+        categories: The call's categories (its reason when it has no topic).
+        promise: What was promised or left open: ``evidence`` without the 【】 marks.
+        outcome: ``callback_promised`` (the agent promised to come back) or ``still_broken``.
+        summary: One line for people: date, reason and the promise.
+
+    """
 
     call_id: str
     started_at: datetime
@@ -126,6 +165,38 @@ class OpenIssue:
     topic_label: str | None
     start_s: float
     evidence: str
+    categories: tuple[str, ...] = ()
+    promise: str = ""
+    outcome: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """A per-call slope and the direction it means (see :mod:`insights.trend`).
+
+    Attributes:
+        slope_per_call: Least-squares slope, in the value's units per call (``None``: too few calls).
+        direction: ``worsening``, ``improving`` or ``flat`` (``None`` with no slope).
+        label: ``direction`` in plain Japanese, with the slope (e.g. 「悪化傾向（-0.12/通話）」).
+
+    """
+
+    slope_per_call: float | None
+    direction: str | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class NegativeMoment:
+    """A customer utterance the sentiment scorer labelled negative, in a call that makes a trend."""
+
+    call_id: str
+    started_at: datetime
+    utterance_index: int
+    start_s: float
+    text: str
+    sentiment: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +217,36 @@ class TaggedEvidence:
     started_at: datetime
     start_s: float
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """One line about one call: why the customer called, what the agent did and how it ended.
+
+    Attributes:
+        call_id: The call.
+        started_at: When it started.
+        topic_label: Its main topic's label, ``None`` when it has none.
+        reason: The customer's sentence that states the reason (redacted), ``None`` when unknown.
+        reason_start_s: Where ``reason`` was said, in seconds.
+        action: The agent's sentence that says what was done, ``None`` when unknown.
+        action_start_s: Where ``action`` was said, in seconds.
+        outcome: ``resolved``, ``callback_promised`` or ``still_broken`` (from the call's tags).
+        outcome_label: ``outcome`` in plain Japanese.
+        line: The one-line summary for people.
+
+    """
+
+    call_id: str
+    started_at: datetime
+    topic_label: str | None
+    reason: str | None
+    reason_start_s: float | None
+    action: str | None
+    action_start_s: float | None
+    outcome: str
+    outcome_label: str
+    line: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +278,10 @@ class CustomerSummary:
     last_customer_utterance: Evidence | None
     tag_counts_90d: dict[str, int] = dataclasses.field(default_factory=dict)
     evidence_by_tag: dict[str, tuple[TaggedEvidence, ...]] = dataclasses.field(default_factory=dict)
+    sentiment_trend_detail: Trend | None = None
+    effort_trend_detail: Trend | None = None
+    negative_moments: tuple[NegativeMoment, ...] = ()
+    calls: tuple[CallSummary, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +292,8 @@ class ChurnReason:
     contribution: float
     evidence: tuple[Evidence, ...] = ()
     detail: str = ""
+    #: What drove the signal: ``trend``, ``level``, ``ending`` or ``flat`` (empty: the factor itself).
+    basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,19 @@ Definitions (every count is over the customer's processed calls, ordered by ``st
   rate is repeat calls / all calls (so a single call gives 0), the same-topic rate likewise.
 - *trend*: the least-squares slope of a per-call value over the customer's last
   :data:`TREND_CALLS` calls that have the value, per call (sentiment units or effort points per
-  call); ``None`` with fewer than two values. Positive effort trend = rising effort, negative
-  sentiment trend = worsening sentiment.
+  call); ``None`` with fewer than two values. The sign convention and the words for it are
+  :mod:`insights.trend`'s: a positive slope is a value rising towards the newest call, so positive
+  effort trend = rising effort (worsening), negative sentiment trend = worsening sentiment.
 - *effort index* and *recent sentiment*: means over the same last calls.
 - *tag counts*: how many calls carry each tag (a tag counts once per call).
-- *open issue*: a call tagged ``unresolved`` with no later call on the same main topic that is
-  resolved, i.e. a later call on that topic without ``unresolved``. Calls without a topic count as
-  one "unknown topic" (before the first topic model every call is such a call).
+- *open issue*: a call tagged ``unresolved`` that no later call on the same *reason* resolved, i.e.
+  no later call on that reason without ``unresolved``. A call's reason is its main topic; a call
+  without a topic is about its categories (a later call sharing one of them is on the same reason).
+  A call with neither has no known reason, and no later call can be shown to have resolved it: it
+  stays open (before the first topic model, "any later call" closed every promise).
+- *negative moments*: the customer's utterances labelled ``negative`` in the calls that make the
+  sentiment trend, most negative first (the evidence of a worsening sentiment).
+- *calls*: one-line summaries (:mod:`insights.call_summary`) of the last :data:`TREND_CALLS` calls, newest first.
 - *recent evidence*: the tag hits of the newest calls, newest call first, in time order within a call.
 """
 
@@ -26,6 +32,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from insights.call_summary import call_outcome, negative_moments, plain_evidence, promise_hit, summarise_call
+from insights.labels import OUTCOME_LABELS
 from insights.records import (
     CallFacts,
     CallPoint,
@@ -35,6 +43,7 @@ from insights.records import (
     RepeatContact,
     TaggedEvidence,
 )
+from insights.trend import describe_trend
 
 #: A call this soon (inclusive) after the previous one is a repeat contact.
 REPEAT_WINDOW = timedelta(days=7)
@@ -87,8 +96,20 @@ def find_repeat_contacts(calls: Sequence[CallFacts]) -> tuple[RepeatContact, ...
     return tuple(repeats)
 
 
+def _same_reason(issue: CallFacts, later: CallFacts) -> bool:
+    if issue.topic_id is not None:
+        return later.topic_id == issue.topic_id
+    return bool(set(issue.categories) & set(later.categories))
+
+
+def _reason_label(call: CallFacts) -> str:
+    if call.topic_labels:
+        return call.topic_labels[0]
+    return "・".join(call.categories) or "用件不明"
+
+
 def find_open_issues(calls: Sequence[CallFacts]) -> tuple[OpenIssue, ...]:
-    """Calls tagged ``unresolved`` that no later call on the same main topic resolved (oldest first).
+    """Calls tagged ``unresolved`` that no later call on the same reason resolved (oldest first).
 
     Args:
         calls: The customer's calls in ``started_at`` order.
@@ -99,15 +120,29 @@ def find_open_issues(calls: Sequence[CallFacts]) -> tuple[OpenIssue, ...]:
         if "unresolved" not in call.tag_set:
             continue
         resolved = any(
-            later.topic_id == call.topic_id and "unresolved" not in later.tag_set
-            for later in calls[position + 1 :]
+            _same_reason(call, later) and "unresolved" not in later.tag_set for later in calls[position + 1 :]
         )
         if resolved:
             continue
-        hit = next(t for t in call.tags if t.tag == "unresolved")
+        hit = promise_hit(call)
+        if hit is None:  # unreachable: the call carries the tag
+            continue
+        outcome = call_outcome(call)
+        promise = plain_evidence(hit.evidence)
         label = call.topic_labels[0] if call.topic_labels else None
         issues.append(
-            OpenIssue(call.call_id, call.started_at, call.topic_id, label, hit.start_s, hit.evidence)
+            OpenIssue(
+                call.call_id,
+                call.started_at,
+                call.topic_id,
+                label,
+                hit.start_s,
+                hit.evidence,
+                categories=call.categories,
+                promise=promise,
+                outcome=outcome,
+                summary=f"{call.started_at:%Y-%m-%d} {_reason_label(call)}: 「{promise}」（{OUTCOME_LABELS[outcome]}）",
+            )
         )
     return tuple(issues)
 
@@ -180,10 +215,12 @@ def summarise_customer(customer_id: str, calls: Sequence[CallFacts], *, now: dat
         if recent_start <= call.started_at <= now:
             tags_recent.update(call.tag_set)
     recent_calls = ordered[-TREND_CALLS:]
-    sentiments = [c.customer_sentiment for c in recent_calls if c.customer_sentiment is not None]
+    trend_calls = [c for c in recent_calls if c.customer_sentiment is not None]
+    sentiments = [c.customer_sentiment for c in trend_calls if c.customer_sentiment is not None]
     efforts = [c.effort_index for c in recent_calls if c.effort_index is not None]
     recent_evidence, by_tag = _evidence(ordered)
     last = ordered[-1] if ordered else None
+    sentiment_trend, effort_trend = slope(sentiments), slope(efforts)
     return CustomerSummary(
         customer_id=customer_id,
         computed_at=now,
@@ -199,8 +236,8 @@ def summarise_customer(customer_id: str, calls: Sequence[CallFacts], *, now: dat
         top_topics=_counted(topics, topic_labels),
         top_categories=_counted(categories, {}),
         timeline=tuple(_point(c) for c in ordered),
-        sentiment_trend=slope(sentiments),
-        effort_trend=slope(efforts),
+        sentiment_trend=sentiment_trend,
+        effort_trend=effort_trend,
         recent_sentiment=_mean(sentiments),
         effort_index=_mean(efforts),
         tag_counts=dict(sorted(tags.items())),
@@ -210,4 +247,8 @@ def summarise_customer(customer_id: str, calls: Sequence[CallFacts], *, now: dat
         last_customer_utterance=last.last_customer_utterance if last else None,
         tag_counts_90d=dict(sorted(tags_recent.items())),
         evidence_by_tag=by_tag,
+        sentiment_trend_detail=describe_trend(sentiment_trend, value="sentiment"),
+        effort_trend_detail=describe_trend(effort_trend, value="effort"),
+        negative_moments=negative_moments(trend_calls),
+        calls=tuple(summarise_call(c) for c in reversed(recent_calls)),
     )

@@ -1,7 +1,9 @@
 """Call facts for the insights stage: each customer's processed calls as :class:`CallFacts`.
 
 Facts for a set of customers are loaded with a handful of queries per 500 customers (calls, tags,
-topics, categories, the customer's last words), never one query per call.
+topics, categories, the utterances of each customer's newest calls), never one query per call.
+Utterances are loaded for the newest :data:`UTTERANCE_CALLS` calls only: those make the customer's
+trends and the brief's call summaries, and older transcripts would be most of the bytes read.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from insights.records import CallFacts, CallTag, Evidence
+from insights.records import CallFacts, CallTag, CallUtterance, Evidence
+from insights.summary import TREND_CALLS
 from models.tables import Call, CallCategoryRow, CallTopicRow, TagRow, TopicRow, UtteranceRow
 
 #: Customers (or calls) per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
 #: A call belongs to a topic from this weight (as in the topic report).
 MIN_TOPIC_WEIGHT = 0.1
+#: Each customer's newest calls whose utterances are loaded (the calls of the trend and the brief).
+UTTERANCE_CALLS = TREND_CALLS
 
 
 def chunks(items: Sequence[str]) -> Iterator[list[str]]:
@@ -80,12 +85,19 @@ def load_call_facts(session: Session, customer_ids: Sequence[str]) -> dict[str, 
             .where(done)
         ):
             categories.setdefault(pk, set()).add(category)
-        latest: dict[str, Any] = {}
+        newest: dict[str, list[tuple[Any, int]]] = {}
         for row in calls:
-            when = row.started_at or row.created_at
-            if row.customer_id not in latest or (when, row.call_id) > latest[row.customer_id][0]:
-                latest[row.customer_id] = ((when, row.call_id), row.id)
-        endings = _last_customer_words(session, [pk for _, pk in latest.values()])
+            newest.setdefault(row.customer_id, []).append(
+                ((row.started_at or row.created_at, row.call_id), row.id)
+            )
+        latest: set[int] = set()
+        wanted: list[int] = []
+        for keyed in newest.values():
+            keyed.sort(reverse=True)
+            latest.add(keyed[0][1])
+            wanted.extend(pk for _, pk in keyed[:UTTERANCE_CALLS])
+        utterances = _utterances(session, wanted)
+        endings = {pk: _last_customer_words(utterances.get(pk, ())) for pk in latest}
         for row in calls:
             call_topics = topics.get(row.id, [])
             result[row.customer_id].append(
@@ -105,8 +117,9 @@ def load_call_facts(session: Session, customer_ids: Sequence[str]) -> dict[str, 
                     customer_sentiment_end=row.customer_sentiment_end,
                     trajectory=row.trajectory,
                     last_customer_utterance=(
-                        Evidence(row.call_id, *endings[row.id]) if row.id in endings else None
+                        Evidence(row.call_id, *ending) if (ending := endings.get(row.id)) else None
                     ),
+                    utterances=tuple(utterances.get(row.id, ())),
                 )
             )
     for calls_of_customer in result.values():
@@ -114,17 +127,28 @@ def load_call_facts(session: Session, customer_ids: Sequence[str]) -> dict[str, 
     return result
 
 
-def _last_customer_words(session: Session, call_pks: list[int]) -> dict[int, tuple[float, str]]:
-    """The customer's last utterance (start_s, redacted text) in each of ``call_pks``."""
-    words: dict[int, tuple[int, float, str]] = {}
+def _utterances(session: Session, call_pks: list[int]) -> dict[int, list[CallUtterance]]:
+    """The utterances of each of ``call_pks``, in order (redacted text only)."""
+    found: dict[int, list[CallUtterance]] = {}
     for start in range(0, len(call_pks), CHUNK):
-        for pk, index, start_s, text in session.execute(
+        for pk, index, speaker, start_s, text, sentiment, label in session.execute(
             select(
-                UtteranceRow.call_pk, UtteranceRow.index, UtteranceRow.start_s, UtteranceRow.redacted_text
-            ).where(
-                UtteranceRow.call_pk.in_(call_pks[start : start + CHUNK]), UtteranceRow.speaker == "customer"
+                UtteranceRow.call_pk,
+                UtteranceRow.index,
+                UtteranceRow.speaker,
+                UtteranceRow.start_s,
+                UtteranceRow.redacted_text,
+                UtteranceRow.sentiment,
+                UtteranceRow.sentiment_label,
             )
+            .where(UtteranceRow.call_pk.in_(call_pks[start : start + CHUNK]))
+            .order_by(UtteranceRow.call_pk, UtteranceRow.index)
         ):
-            if pk not in words or index > words[pk][0]:
-                words[pk] = (index, start_s, text)
-    return {pk: (start_s, text) for pk, (_, start_s, text) in words.items()}
+            found.setdefault(pk, []).append(CallUtterance(index, speaker, start_s, text, sentiment, label))
+    return found
+
+
+def _last_customer_words(utterances: Sequence[CallUtterance]) -> tuple[float, str] | None:
+    """The customer's last utterance of a call as (start_s, redacted text), ``None`` when they said nothing."""
+    last = next((u for u in reversed(utterances) if u.speaker == "customer"), None)
+    return (last.start_s, last.text) if last else None

@@ -128,6 +128,12 @@ def test_load_call_facts_in_a_few_queries(db_url: str) -> None:
     assert last.last_customer_utterance is not None
     assert (last.last_customer_utterance.start_s, last.last_customer_utterance.text) == (150.0, "最後の言葉")
     assert facts["quitting"][0].last_customer_utterance is None  # only each customer's last call
+    # The newest calls carry their utterances (for the brief's call summaries and negative moments).
+    assert [(u.index, u.speaker, u.text) for u in last.utterances] == [
+        (0, "customer", "最初"),
+        (5, "customer", "最後の言葉"),
+        (6, "agent", "失礼します"),
+    ]
 
 
 def test_customer_detail_shape(seeded: str) -> None:
