@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from flows.pipeline_steps import CallResult
 from flows.topics import assign_current_topics
-from koe.errors import KoeError, StorageError, UniqueConflictError
+from koe.errors import KoeError
 from koe.settings import Settings
 from models.calls import store_results
 from models.db import transaction, with_retries
@@ -69,23 +69,6 @@ def run_in_transaction(url: str, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return with_retries(attempt)
-
-
-def retry_unique_races(operation: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run ``operation`` again when it lost a unique-key race with another worker.
-
-    Two workers claiming different calls of the same new customer or agent both insert that
-    person, and one commit fails on the primary key (PostgreSQL reports it at once, SQLite after
-    the lock). Run again, the loser finds the row and goes on; a call row inserted by the other
-    worker is then seen as ``busy`` or ``unchanged``.
-    """
-    for attempt in range(attempts):
-        try:
-            return operation()
-        except StorageError as exc:
-            if attempt == attempts - 1 or not isinstance(exc, UniqueConflictError):
-                raise
-    raise AssertionError("unreachable")
 
 
 def store_call(

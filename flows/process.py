@@ -25,7 +25,6 @@ from flows.call_tasks import (
     PER_CALL_TASK,
     CallOutcome,
     refresh_touched_customers,
-    retry_unique_races,
     run_in_transaction,
     store_call,
     summarise,
@@ -40,7 +39,7 @@ from koe.records import CallSource
 from koe.settings import Settings, get_settings
 from koe.sources import Discovery, SourceOptions, discover, keep_recording
 from models.calls import Claim, claim_call, record_failure, record_input_problem, worker_identity
-from models.db import ensure_database
+from models.db import ensure_database, retry_unique_races
 
 #: Why a call of an erased customer is skipped (the customer id itself is not repeated).
 FORGOTTEN_REASON = (

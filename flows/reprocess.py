@@ -27,7 +27,6 @@ from flows.call_tasks import (
     PER_CALL_TASK,
     CallOutcome,
     refresh_touched_customers,
-    retry_unique_races,
     run_in_transaction,
     store_call,
     summarise,
@@ -38,7 +37,7 @@ from flows.task_runners import per_call_runner
 from koe.errors import InputError, KoeError
 from koe.settings import get_settings
 from models.calls import claim_call, worker_identity
-from models.db import ensure_database
+from models.db import ensure_database, retry_unique_races
 from models.history import Stage, StoredCall, call_version, done_call_ids, stored_call
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from koe.records import CallAnalysis, TopicWeight, Utterance
 from koe.settings import Settings, get_settings
 from models.calls import store_topic_weights
-from models.db import ensure_database, transaction, with_retries
+from models.db import ensure_database, retry_unique_races, transaction, with_retries
 from models.topics import (
     TopicDocument,
     TopicDraft,
@@ -121,7 +121,8 @@ def ensure_topic_model(settings: Settings, *, refit: bool) -> int:
                 store_topic_weights(session, document.call_pk, weights, stored.model_id)
         return len(documents)
 
-    return with_retries(save_and_backfill)
+    # Two runs refitting the same history at once store the same version: the loser reuses it.
+    return retry_unique_races(lambda: with_retries(save_and_backfill))
 
 
 def assign_topics_for(model: Any, tokens: tuple[str, ...]) -> tuple[TopicWeight, ...]:

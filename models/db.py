@@ -186,6 +186,23 @@ def translate_db_error(exc: SQLAlchemyError, url: str) -> StorageError:
     return StorageError(f"{where}: {text}")
 
 
+def retry_unique_races(operation: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run ``operation`` again when it lost a unique-key race with another worker.
+
+    Two workers claiming different calls of the same new customer or agent both insert that
+    person, and one commit fails on the primary key (PostgreSQL reports it at once, SQLite after
+    the lock); two runs refitting the same history store the same topic-model version. Run again,
+    the loser finds the row and goes on.
+    """
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except UniqueConflictError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def with_retries(operation: Callable[[], T], *, attempts: int = 5, base_delay_s: float = 0.2) -> T:
     """Run ``operation``, retrying transient storage errors with exponential backoff.
 

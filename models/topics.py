@@ -75,15 +75,16 @@ def save_topic_model(
     """
     topic_ids = [draft.topic_id for draft in drafts]
     session.execute(update(TopicModelRow).values(is_current=False))
-    row = TopicModelRow(
-        version=version,
-        n_topics=len(drafts),
-        n_documents=n_documents,
-        params={**(params or {}), "topic_ids": topic_ids},
-        model=model,
-        is_current=True,
-    )
-    session.add(row)
+    # The version is a content hash: the same calls give the same model, so a version already
+    # stored (two runs refitting the same history at once) is made current again, not inserted twice.
+    row = session.scalar(select(TopicModelRow).where(TopicModelRow.version == version))
+    if row is None:
+        row = TopicModelRow(version=version, model=model)
+        session.add(row)
+    row.n_topics = len(drafts)
+    row.n_documents = n_documents
+    row.params = {**(params or {}), "topic_ids": topic_ids}
+    row.is_current = True
     session.flush()
     session.execute(update(TopicRow).values(active=False))
     for draft in drafts:

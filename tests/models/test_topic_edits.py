@@ -11,7 +11,7 @@ from models.db import transaction
 from models.tables import Call
 from models.topic_edits import fold_merged, list_topic_edits, merge_topic, rename_topic
 from models.topic_report import topic_report
-from models.topics import TopicDraft, save_topic_model
+from models.topics import TopicDraft, current_topic_model, save_topic_model
 from tests.api.seed import TOPICS, seed
 
 
@@ -65,3 +65,14 @@ def test_fold_merged_adds_weights_of_merged_topics() -> None:
     weights = (TopicWeight(1, "a", 0.5), TopicWeight(2, "b", 0.3), TopicWeight(3, "c", 0.2))
     assert fold_merged(weights, {2: 3}) == (TopicWeight(1, "a", 0.5), TopicWeight(3, "c", 0.5))
     assert fold_merged(weights, {}) == weights
+
+
+def test_storing_the_same_model_version_twice_makes_it_current_again(db_url: str) -> None:
+    # Two runs refitting the same history at once produce the same content-hashed version.
+    seed(db_url)
+    with transaction(db_url) as session:
+        first = save_topic_model(session, version="test-2", model={}, drafts=TOPICS, n_documents=6)
+        save_topic_model(session, version="test-3", model={}, drafts=TOPICS, n_documents=6)
+        again = save_topic_model(session, version="test-2", model={}, drafts=TOPICS, n_documents=6)
+        current = current_topic_model(session)
+    assert again.model_id == first.model_id and current is not None and current.version == "test-2"
