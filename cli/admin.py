@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import JsonOption, console, database, fail, print_json, settings
+from cli.context import JsonOption, console, database, fail, in_session, print_json, settings
 from koe.errors import KoeError
 
 db_app = typer.Typer(help="Manage koe's database.", no_args_is_help=True)
@@ -36,15 +36,9 @@ def keys_create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    from models.db import transaction
     from models.keys import create_key
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            plain, info = create_key(session, role, name=name)
-    except KoeError as exc:
-        fail(exc)
+    plain, info = in_session(settings(), lambda session: create_key(session, role, name=name))
     console.print(f"created {info.role} key {info.prefix}… (shown once; store it safely)")
     sys.stdout.write(plain + "\n")
 
@@ -57,15 +51,9 @@ def keys_list(
     """List API keys: prefix, role, name, created, last used, revoked (never the key itself)."""
     from dataclasses import asdict
 
-    from models.db import transaction
     from models.keys import list_keys
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            keys = list_keys(session, include_revoked=include_revoked)
-    except KoeError as exc:
-        fail(exc)
+    keys = in_session(settings(), lambda session: list_keys(session, include_revoked=include_revoked))
     rows = [
         {
             **asdict(k),
@@ -90,15 +78,9 @@ def keys_revoke(
     prefix: Annotated[str, typer.Argument(help="The key's prefix as `koe keys list` shows it (koe_ and 8 characters).")],
 ) -> None:
     """Revoke a key at once in every server process, and end its page sessions."""
-    from models.db import transaction
     from models.keys import revoke_key
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            count = revoke_key(session, prefix)
-    except KoeError as exc:
-        fail(exc)
+    count = in_session(settings(), lambda session: revoke_key(session, prefix))
     console.print(f"revoked {count} key(s) with prefix {prefix.strip()}; every server refuses them from now on")
 
 

@@ -58,12 +58,12 @@ def database(config: Settings) -> str:
     return url
 
 
-def read(config: Settings, reader: Callable[[Any], T]) -> T:
-    """Run ``reader(session)`` in a transaction, turning koe errors into a clean exit."""
+def in_session(config: Settings, work: Callable[[Any], T]) -> T:
+    """Run ``work(session)`` in one transaction (committed at the end), koe errors a clean exit."""
     from models.db import transaction
 
     try:
         with transaction(database(config)) as session:
-            return reader(session)
+            return work(session)
     except KoeError as exc:
         fail(exc)

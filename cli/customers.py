@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import JsonOption, console, fail, print_json, read, settings
+from cli.context import JsonOption, console, fail, in_session, print_json, settings
 from koe.errors import KoeError
 
 customers_app = typer.Typer(help="Customer summaries, churn risk and briefs.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def customers_show(customer_id: str, as_json: JsonOption = False) -> None:
     """Show a customer's summary: contacts, repeat contacts, topics, tags, effort, churn risk and why."""
     from api.presenters import customer_detail
 
-    detail = read(settings(), lambda session: customer_detail(session, customer_id))
+    detail = in_session(settings(), lambda session: customer_detail(session, customer_id))
     if as_json:
         print_json(detail)
         return
@@ -39,7 +39,7 @@ def customers_brief(customer_id: str, as_json: JsonOption = False) -> None:
     """What to know before calling this customer: risk and why, open issues, recent effort with quotes."""
     from api.presenters import customer_brief
 
-    brief = read(settings(), lambda session: customer_brief(session, customer_id))
+    brief = in_session(settings(), lambda session: customer_brief(session, customer_id))
     print_json(brief) if as_json else console.print_json(data=brief)
 
 
@@ -56,7 +56,7 @@ def customers_list(
 
     if order not in ("churn_risk", "last_contact"):
         fail(KoeError(f"--order {order!r} must be churn_risk or last_contact"))
-    items, next_cursor = read(
+    items, next_cursor = in_session(
         settings(),
         lambda session: list_customers(session, order=order, level=level, limit=limit, cursor=cursor),  # type: ignore[arg-type]
     )
@@ -83,7 +83,7 @@ def customers_export(
 
     if fmt not in ("csv", "jsonl"):
         fail(KoeError(f"--format {fmt!r} must be csv or jsonl"))
-    rows = read(settings(), lambda session: list(export_customers(session)))
+    rows = in_session(settings(), lambda session: list(export_customers(session)))
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == "jsonl":
@@ -111,8 +111,8 @@ def churn_train(
     from models.customers import all_customer_ids
 
     config = settings()
-    report = read(config, lambda session: train_churn_from_csv(session, labels))
-    ids = read(config, all_customer_ids)
+    report = in_session(config, lambda session: train_churn_from_csv(session, labels))
+    ids = in_session(config, all_customer_ids)
     try:
         report["customers_rescored"] = refresh_customers(config, ids)
     except KoeError as exc:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import console, database, fail, print_json, settings
+from cli.context import console, database, fail, in_session, print_json, settings
 from koe.errors import KoeError, NotFoundError
 
 
@@ -36,15 +36,9 @@ def customers_forget(
 
 def customers_unforget(customer_id: str) -> None:
     """Allow a forgotten customer's calls to be ingested again (e.g. they came back and consented)."""
-    from models.db import transaction
     from models.privacy import unforget_customer
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            lifted = unforget_customer(session, customer_id)
-    except KoeError as exc:
-        fail(exc)
+    lifted = in_session(settings(), lambda session: unforget_customer(session, customer_id))
     if not lifted:
         fail(NotFoundError(f"customer {customer_id!r} is not on the list of forgotten customers"))
     console.print(f"customer {customer_id} may be ingested again")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import JsonOption, console, database, fail, print_json, read, settings
+from cli.context import JsonOption, console, fail, in_session, print_json, settings
 from koe.errors import KoeError
 
 calls_app = typer.Typer(help="Look at processed calls.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def calls_show(
     """Show one call: transcript (redacted), metrics, topics, tags, sentiment and effort."""
     from models.call_detail import call_detail
 
-    detail = read(settings(), lambda session: call_detail(session, call_id))
+    detail = in_session(settings(), lambda session: call_detail(session, call_id))
     if as_json:
         print_json(detail)
         return
@@ -57,7 +57,7 @@ def topics_report(
         start, end = parse_started_at(since, "--since"), parse_started_at(until, "--until")
     except KoeError as exc:
         fail(exc)
-    report = read(
+    report = in_session(
         settings(),
         lambda session: topic_report(session, since=start, until=end, granularity=granularity),  # type: ignore[arg-type]
     )
@@ -80,15 +80,9 @@ def _editor() -> str:
 @topics_app.command("rename")
 def topics_rename(topic_id: int, label: str, as_json: JsonOption = False) -> None:
     """Give a topic your own name; it is kept across refits and reprocessing."""
-    from models.db import transaction
     from models.topic_edits import rename_topic
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            result = rename_topic(session, topic_id, label, by=_editor())
-    except KoeError as exc:
-        fail(exc)
+    result = in_session(settings(), lambda session: rename_topic(session, topic_id, label, by=_editor()))
     print_json(result) if as_json else console.print(f"topic {topic_id} is now 「{result['label']}」")
 
 
@@ -99,15 +93,9 @@ def topics_merge(
     as_json: JsonOption = False,
 ) -> None:
     """Count a topic's calls for another topic, in history and in every refit from now on."""
-    from models.db import transaction
     from models.topic_edits import merge_topic
 
-    config = settings()
-    try:
-        with transaction(database(config)) as session:
-            result = merge_topic(session, topic_id, into, by=_editor())
-    except KoeError as exc:
-        fail(exc)
+    result = in_session(settings(), lambda session: merge_topic(session, topic_id, into, by=_editor()))
     print_json(result) if as_json else console.print(f"topic {topic_id} now counts for topic {result['merged_into']}")
 
 
@@ -116,7 +104,7 @@ def topics_edits(as_json: JsonOption = False) -> None:
     """Every rename and merge made so far: which topic, by whom and when."""
     from models.topic_edits import list_topic_edits
 
-    edits = read(settings(), list_topic_edits)
+    edits = in_session(settings(), list_topic_edits)
     if as_json:
         print_json(edits)
         return
